@@ -1,0 +1,8 @@
+#pragma once
+// Every taped op: include this to train with Tensor<autodiff<P>>.
+#include "omni/autodiff/elementwise.hpp"
+#include "omni/autodiff/gradcheck.hpp"
+#include "omni/autodiff/index.hpp"
+#include "omni/autodiff/matmul.hpp"
+#include "omni/autodiff/normalization.hpp"
+#include "omni/autodiff/reduce.hpp"

@@ -1,0 +1,53 @@
+#pragma once
+// CPU GEMM through Eigen: each operand is mapped in place (row- or column-major with an outer
+// stride), so views and transposes cost nothing. Many small products (attention heads at 50
+// tokens) run one per thread; a large one uses Eigen's own threads.
+#include <Eigen/Core>
+
+#include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/matmul.hpp"
+#include "omni/policy/cpu.hpp"
+
+namespace omni {
+
+template <> struct matmul_kernels<cpu> {
+    template <class T, int Order> using MapC = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
+
+    template <class T> static void one(const GemmArgs& g, std::int64_t bi) {
+        using Out = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+        const T* a = static_cast<const T*>(g.a) + bi * g.a_batch;
+        const T* b = static_cast<const T*>(g.b) + bi * g.b_batch;
+        Out C(static_cast<T*>(g.c) + bi * g.c_batch, g.m, g.n, Eigen::OuterStride<>(g.c_rs));
+        const T alpha = static_cast<T>(g.alpha);
+        auto run = [&](const auto& A, const auto& B) {
+            if (g.beta == 0) C.noalias() = alpha * (A * B);
+            else {
+                C *= static_cast<T>(g.beta);
+                C.noalias() += alpha * (A * B);
+            }
+        };
+        auto with_b = [&](const auto& A) {
+            if (g.b_cs == 1) run(A, MapC<T, Eigen::RowMajor>(b, g.k, g.n, Eigen::OuterStride<>(g.b_rs)));
+            else run(A, MapC<T, Eigen::ColMajor>(b, g.k, g.n, Eigen::OuterStride<>(g.b_cs)));
+        };
+        if (g.a_cs == 1) with_b(MapC<T, Eigen::RowMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_rs)));
+        else with_b(MapC<T, Eigen::ColMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_cs)));
+    }
+
+    static void gemm(const GemmArgs& g) {
+        dispatch_float(g.type, "matmul", [&]<class T>() {
+            const std::int64_t flops = g.m * g.n * g.k;
+            if (g.batch > 1 && flops < (std::int64_t{1} << 21)) {
+                // Small products: one whole GEMM per thread (Eigen stays serial inside a parallel region).
+                backend::cpu::parallel_for(g.batch, flops / 64 + 1, [&](std::int64_t b, std::int64_t e) {
+                    for (std::int64_t i = b; i < e; ++i) one<T>(g, i);
+                });
+            } else {
+                Eigen::setNbThreads(num_threads());
+                for (std::int64_t i = 0; i < g.batch; ++i) one<T>(g, i);
+            }
+        });
+    }
+};
+
+}  // namespace omni

@@ -1,0 +1,41 @@
+#pragma once
+// CPU row reductions. Sums accumulate in double for float32 input, so a long reduction keeps
+// the accuracy users expect from PyTorch.
+#include <cmath>
+#include <limits>
+
+#include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/reduce.hpp"
+#include "omni/policy/cpu.hpp"
+
+namespace omni {
+
+template <> struct reduce_kernels<cpu> {
+    static void reduce_rows(reduce_op op, const KernelView& x, const KernelView& out) {
+        const std::int64_t rows = x.shape[0], n = x.shape[1];
+        dispatch_float(x.type, "reduce", [&]<class T>() {
+            const T* xp = x.as<T>();
+            T* o = out.as<T>();
+            backend::cpu::parallel_for(rows, n, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t r = b; r < e; ++r) {
+                    const T* row = xp + r * n;
+                    if (op == reduce_op::sum) {
+                        double acc = 0;
+                        for (std::int64_t i = 0; i < n; ++i) acc += row[i];
+                        o[r] = static_cast<T>(acc);
+                    } else {
+                        T m = row[0];
+                        for (std::int64_t i = 1; i < n; ++i) m = row[i] > m ? row[i] : m;
+                        if (op == reduce_op::max) { o[r] = m; continue; }
+                        if (std::isinf(m)) { o[r] = m; continue; }  // all -inf stays -inf
+                        double acc = 0;
+                        for (std::int64_t i = 0; i < n; ++i) acc += std::exp(static_cast<double>(row[i] - m));
+                        o[r] = static_cast<T>(m + std::log(acc));
+                    }
+                }
+            });
+        });
+    }
+};
+
+}  // namespace omni

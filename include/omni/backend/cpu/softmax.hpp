@@ -1,0 +1,61 @@
+#pragma once
+// CPU softmax rows: max, exp-sum, scale; backward from the saved output.
+#include <cmath>
+
+#include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/softmax.hpp"
+#include "omni/policy/cpu.hpp"
+
+namespace omni {
+
+template <> struct softmax_kernels<cpu> {
+    static void forward(const KernelView& x, const KernelView& y, bool log) {
+        const std::int64_t rows = x.shape[0], n = x.shape[1];
+        dispatch_float(x.type, log ? "log_softmax" : "softmax", [&]<class T>() {
+            backend::cpu::parallel_for(rows, n * 4, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t r = b; r < e; ++r) {
+                    const T* xr = x.as<T>() + r * n;
+                    T* yr = y.as<T>() + r * n;
+                    T m = xr[0];
+                    for (std::int64_t i = 1; i < n; ++i) m = xr[i] > m ? xr[i] : m;
+                    if (std::isinf(m) && m < 0) m = 0;  // a fully masked row gives NaN like PyTorch, not a crash
+                    T s = 0;
+                    for (std::int64_t i = 0; i < n; ++i) {
+                        yr[i] = std::exp(xr[i] - m);
+                        s += yr[i];
+                    }
+                    if (log) {
+                        const T ls = std::log(s) + m;
+                        for (std::int64_t i = 0; i < n; ++i) yr[i] = xr[i] - ls;
+                    } else {
+                        const T inv = T(1) / s;
+                        for (std::int64_t i = 0; i < n; ++i) yr[i] *= inv;
+                    }
+                }
+            });
+        });
+    }
+
+    static void backward(const KernelView& y, const KernelView& g, const KernelView& gx, bool log) {
+        const std::int64_t rows = y.shape[0], n = y.shape[1];
+        dispatch_float(y.type, log ? "log_softmax" : "softmax", [&]<class T>() {
+            backend::cpu::parallel_for(rows, n * 4, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t r = b; r < e; ++r) {
+                    const T* yr = y.as<T>() + r * n;
+                    const T* gr = g.as<T>() + r * n;
+                    T* o = gx.as<T>() + r * n;
+                    T dot = 0;
+                    if (log) {
+                        for (std::int64_t i = 0; i < n; ++i) dot += gr[i];
+                        for (std::int64_t i = 0; i < n; ++i) o[i] = gr[i] - std::exp(yr[i]) * dot;
+                    } else {
+                        for (std::int64_t i = 0; i < n; ++i) dot += gr[i] * yr[i];
+                        for (std::int64_t i = 0; i < n; ++i) o[i] = yr[i] * (gr[i] - dot);
+                    }
+                }
+            });
+        });
+    }
+};
+
+}  // namespace omni

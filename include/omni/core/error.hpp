@@ -1,0 +1,34 @@
+#pragma once
+// The omni::error family. Every message reads "<kind>: <op>: <what was expected>, got <what came>",
+// so a user sees which operation refused which input without a debugger.
+#include <stdexcept>
+#include <string>
+
+namespace omni {
+
+class error : public std::runtime_error {
+public:
+    error(const std::string& kind, const std::string& op, const std::string& detail)
+        : std::runtime_error(kind + ": " + op + ": " + detail), op_(op) {}
+    const std::string& op() const noexcept { return op_; }
+
+private:
+    std::string op_;
+};
+
+#define OMNI_DEFINE_ERROR(name)                                                  \
+    class name : public error {                                                  \
+    public:                                                                      \
+        name(const std::string& op, const std::string& detail) : error(#name, op, detail) {} \
+    };
+
+OMNI_DEFINE_ERROR(shape_error)   // shapes that do not fit the op
+OMNI_DEFINE_ERROR(value_error)   // a value out of its domain (axis, eps, size, ...)
+OMNI_DEFINE_ERROR(index_error)   // an index outside the tensor it addresses
+OMNI_DEFINE_ERROR(dtype_error)   // an element type the op does not accept
+OMNI_DEFINE_ERROR(device_error)  // a device is missing or a device call failed
+OMNI_DEFINE_ERROR(io_error)      // a file could not be read or written
+OMNI_DEFINE_ERROR(autodiff_error) // misuse of the tape (backward twice, non-scalar root, ...)
+#undef OMNI_DEFINE_ERROR
+
+}  // namespace omni

@@ -1,0 +1,20 @@
+#pragma once
+// linear(x, w, b) = x w^T + b with PyTorch's weight layout w [out, in] (torch.nn.functional.linear).
+// The transpose is a GEMM flag, never a copy.
+#include "omni/autodiff/all.hpp"
+
+namespace omni {
+
+template <class P> Tensor<P> linear(const Tensor<P>& x, const Tensor<P>& w, const Tensor<P>& b = {}) {
+    if (w.dim() != 2 || x.dim() < 1 || x.shape().back() != w.shape()[1])
+        throw shape_error("linear", "expected x [..., " + (w.dim() == 2 ? std::to_string(w.shape()[1]) : std::string("in")) +
+                                        "] and weight [out, in], got x " + x.shape().str() + " and weight " + w.shape().str());
+    if (b.defined() && !(b.shape() == Shape{w.shape()[0]}))
+        throw shape_error("linear", "expected bias [" + std::to_string(w.shape()[0]) + "], got " + b.shape().str());
+    const Tensor<P> x2 = x.dim() == 1 ? x.unsqueeze(0) : x;
+    Tensor<P> y = matmul(x2, w, false, true);
+    if (b.defined()) y = add(y, b);
+    return x.dim() == 1 ? y.squeeze(0) : y;
+}
+
+}  // namespace omni
