@@ -128,5 +128,6 @@ template <class P> Tensor<P> operator-(double s, const Tensor<P>& x) { return ad
 template <class P> Tensor<P> operator*(const Tensor<P>& x, double s) { return mul(x, s); }
 template <class P> Tensor<P> operator*(double s, const Tensor<P>& x) { return mul(x, s); }
 template <class P> Tensor<P> operator/(const Tensor<P>& x, double s) { return mul(x, 1.0 / s); }
+template <class P> Tensor<P> operator/(double s, const Tensor<P>& x) { return mul(pow(x, -1.0), s); }
 
 }  // namespace omni

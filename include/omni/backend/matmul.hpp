@@ -90,6 +90,7 @@ Tensor<P> matmul(const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a = fa
     // [..., M, K] x [K, N] with row-major a: one tall GEMM over all batch rows.
     const bool fold = bb.size() == 0 && a.strides()[a.dim() - 1] == 1 &&
                       detail::flat_stride(a, a.dim() - 1) == std::optional<std::int64_t>(a.strides()[a.dim() - 2]);
+    Tensor<P> ea, eb;  // expanded operands; must outlive the GEMM call below
     if (fold) {
         g.m = c.numel() / N;
         g.batch = 1;
@@ -100,7 +101,8 @@ Tensor<P> matmul(const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a = fa
         Shape sa = bs, sb = bs;
         sa.push_back(M); sa.push_back(K);
         sb.push_back(K); sb.push_back(N);
-        Tensor<P> ea = a.expand(sa), eb = b.expand(sb);
+        ea = a.expand(sa);
+        eb = b.expand(sb);
         if (!detail::flat_stride(ea, nb)) ea = ea.contiguous();
         if (!detail::flat_stride(eb, nb)) eb = eb.contiguous();
         g.m = M;

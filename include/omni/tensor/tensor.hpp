@@ -244,9 +244,15 @@ public:
     template <class T> std::vector<T> to_vector() const {
         require_defined("to_vector");
         const Tensor c = (dtype_ == dtype_of<T>()) ? contiguous() : to(dtype_of<T>());
-        std::vector<T> v(static_cast<std::size_t>(numel()));
-        if (!v.empty()) P::copy_to_host(v.data(), c.raw_data(), v.size() * sizeof(T));
-        return v;
+        if constexpr (std::is_same_v<T, bool>) {  // std::vector<bool> has no data()
+            std::vector<std::uint8_t> bytes(static_cast<std::size_t>(numel()));
+            if (!bytes.empty()) P::copy_to_host(bytes.data(), c.raw_data(), bytes.size());
+            return std::vector<bool>(bytes.begin(), bytes.end());
+        } else {
+            std::vector<T> v(static_cast<std::size_t>(numel()));
+            if (!v.empty()) P::copy_to_host(v.data(), c.raw_data(), v.size() * sizeof(T));
+            return v;
+        }
     }
     template <class T> T item() const {
         if (numel() != 1) throw shape_error("item", "expected one element, got shape " + shape_.str());
