@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian machine: dependencies, a Release build (with the CUDA
+# policy when nvcc is present; its tests skip without a GPU), ctest, the include-layer rule, the
+# installed-package consumer, and the compile cost of the heaviest test translation unit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+if [[ -z "${CUDACXX:-}" && -x /usr/local/cuda/bin/nvcc ]] && ! command -v nvcc >/dev/null; then
+  export CUDACXX=/usr/local/cuda/bin/nvcc
+fi
+jobs=${JOBS:-$(nproc)}
+build=${BUILD_DIR:-build}
+
+python3 scripts/check_layers.py
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_BENCHMARKS=ON -DOMNI_BUILD_EXAMPLES=ON
+cmake --build "$build" -j "$jobs"
+(cd "$build" && ctest --output-on-failure -j "$jobs")
+scripts/check_install.sh
+scripts/compile_cost.sh tests/autodiff/gradcheck_test.cpp tests/ops/ops_test.cpp
