@@ -1,5 +1,6 @@
 #pragma once
 // Every taped op: include this to train with Tensor<autodiff<P>>.
+#include "omni/autodiff/attention.hpp"
 #include "omni/autodiff/elementwise.hpp"
 #include "omni/autodiff/gradcheck.hpp"
 #include "omni/autodiff/index.hpp"

@@ -1,5 +1,6 @@
 #pragma once
 // Every CPU kernel family: include this to run omni::Tensor<omni::cpu> math.
+#include "omni/backend/cpu/attention.hpp"
 #include "omni/backend/cpu/elementwise.hpp"
 #include "omni/backend/cpu/index.hpp"
 #include "omni/backend/cpu/layer_norm.hpp"
