@@ -108,3 +108,18 @@ TEST(Attention, ShapeErrors) {
         EXPECT_STREQ(e.what(), "shape_error: attention: expected a key padding mask [2, 5], got [2, 4]");
     }
 }
+
+TEST(Attention, QkvAttentionMatchesSplitHeads) {
+    const V qkv = param({2, 5, 3 * 2 * 4});
+    const D mask = D::from_data<bool>({false, false, false, true, true, false, false, false, false, false}, {2, 5});
+    auto packed = [mask](const In& in) { return omni::qkv_attention(in[0], 2, V(mask)); };
+    auto unpacked = [mask](const In& in) {
+        const V t = in[0].view({2, 5, 3, 2, 4}).permute({2, 0, 3, 1, 4});
+        return omni::attention(t.select(0, 0), t.select(0, 1), t.select(0, 2), V(mask)).transpose(1, 2).reshape({2, 5, 8});
+    };
+    expect_close(packed({qkv}).value(), unpacked({qkv}).value(), 1e-12);
+    expect_close(omni::qkv_attention(qkv.value(), 2, mask), unpacked({qkv}).value(), 1e-12);
+    const auto r = omni::gradcheck<omni::cpu>(packed, {qkv});
+    EXPECT_TRUE(r.ok) << r.message;
+    EXPECT_THROW(omni::qkv_attention(qkv, 5), omni::shape_error);
+}

@@ -85,16 +85,18 @@ Tensor<P> attention(const Tensor<P>& q, const Tensor<P>& k, const Tensor<P>& v, 
     return attention_forward(q, k, v, key_padding_mask, causal, scale).out;
 }
 
-// (dq, dk, dv) from the forward's inputs, output, lse and dL/dout.
+// (dq, dk, dv) from the forward's inputs, output, lse and dL/dout. Gradients go into the given
+// views when defined (unit stride on the last axis), else into new tensors.
 template <device_policy P>
 std::tuple<Tensor<P>, Tensor<P>, Tensor<P>> attention_backward(const Tensor<P>& q_in, const Tensor<P>& k_in, const Tensor<P>& v_in,
                                                                const Tensor<P>& mask, bool causal, double scale,
-                                                               const Tensor<P>& out, const Tensor<P>& lse, const Tensor<P>& dout) {
+                                                               const Tensor<P>& out, const Tensor<P>& lse, const Tensor<P>& dout,
+                                                               Tensor<P> dq = {}, Tensor<P> dk = {}, Tensor<P> dv = {}) {
     const auto &qs = q_in.shape(), &ks = k_in.shape(), &vs = v_in.shape();
     const Tensor<P> q = detail::unit_last(q_in), k = detail::unit_last(k_in), v = detail::unit_last(v_in), g = detail::unit_last(dout);
-    Tensor<P> dq = detail::heads_last_empty<P>(qs[0], qs[1], qs[2], qs[3], q.type());
-    Tensor<P> dk = detail::heads_last_empty<P>(ks[0], ks[1], ks[2], ks[3], q.type());
-    Tensor<P> dv = detail::heads_last_empty<P>(vs[0], vs[1], vs[2], vs[3], q.type());
+    if (!dq.defined()) dq = detail::heads_last_empty<P>(qs[0], qs[1], qs[2], qs[3], q.type());
+    if (!dk.defined()) dk = detail::heads_last_empty<P>(ks[0], ks[1], ks[2], ks[3], q.type());
+    if (!dv.defined()) dv = detail::heads_last_empty<P>(vs[0], vs[1], vs[2], vs[3], q.type());
     AttentionArgs a;
     a.q = kview(q);
     a.k = kview(k);
@@ -111,6 +113,26 @@ std::tuple<Tensor<P>, Tensor<P>, Tensor<P>> attention_backward(const Tensor<P>& 
         attention_kernels<P>::backward(a, kview(g), kview(dq), kview(dk), kview(dv));
     }
     return {dq, dk, dv};
+}
+
+// q, k, v views of a fused projection qkv [B, N, 3 * H * hd] laid out [q heads | k heads | v heads]
+// (timm's Attention): [B, N, 3, H, hd] permuted to [3, B, H, N, hd]. No copies.
+template <class TensorT> std::tuple<TensorT, TensorT, TensorT> split_qkv(const TensorT& qkv, std::int64_t heads) {
+    if (qkv.dim() != 3 || heads < 1 || qkv.shape()[2] % (3 * heads) != 0)
+        throw shape_error("qkv_attention", "expected qkv [B, N, 3 * heads * head_dim] with " + std::to_string(heads) + " heads, got " +
+                                               qkv.shape().str());
+    const auto& s = qkv.shape();
+    const TensorT t = qkv.view({s[0], s[1], 3, heads, s[2] / (3 * heads)}).permute({2, 0, 3, 1, 4});
+    return {t.select(0, 0), t.select(0, 1), t.select(0, 2)};
+}
+
+// Multi-head self-attention core on a fused projection: qkv [B, N, 3D] -> [B, N, D], the heads
+// concatenated back without a copy (the kernel writes [B, N, H, hd]).
+template <device_policy P>
+Tensor<P> qkv_attention(const Tensor<P>& qkv, std::int64_t heads, const Tensor<P>& key_padding_mask = {}, bool causal = false) {
+    auto [q, k, v] = split_qkv(qkv.contiguous(), heads);
+    const Tensor<P> o = attention(q, k, v, key_padding_mask, causal);
+    return o.transpose(1, 2).view({qkv.shape()[0], qkv.shape()[1], qkv.shape()[2] / 3});
 }
 
 }  // namespace omni

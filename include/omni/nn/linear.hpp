@@ -1,0 +1,41 @@
+#pragma once
+// Linear: y = x W^T + b, W [out, in] (torch.nn.Linear; names "weight", "bias").
+#include "omni/nn/init.hpp"
+#include "omni/ops/linear.hpp"
+
+namespace omni::nn {
+
+struct LinearConfig {
+    std::int64_t in = 0, out = 0;
+    bool bias = true;
+};
+
+template <class P> struct Linear : Module {
+    using D = device_of_t<P>;
+    LinearConfig cfg;
+    Tensor<P> weight;  // [out, in]
+    Tensor<P> bias;    // [out], undefined without bias
+
+    Linear() = default;
+    // PyTorch's default initialisation; re-initialise with init:: helpers where a model says so.
+    Linear(const LinearConfig& c, Generator& g) : cfg(c) {
+        if (c.in < 1 || c.out < 1)
+            throw value_error("Linear", "expected in >= 1 and out >= 1, got in " + std::to_string(c.in) + ", out " + std::to_string(c.out));
+        weight = make_param<P>(init::torch_default<D>({c.out, c.in}, c.in, g));
+        if (c.bias) bias = make_param<P>(init::torch_default<D>({c.out}, c.in, g));
+    }
+
+    template <class V> void visit(V& v) {
+        v.param("weight", weight);
+        if (cfg.bias) v.param("bias", bias);
+    }
+
+    Tensor<P> forward(const Tensor<P>& x) const {
+        if (x.dim() < 1 || x.shape().back() != cfg.in)
+            throw shape_error(where("Linear"), "expected [..., " + std::to_string(cfg.in) + "], got " + x.shape().str());
+        return linear(x, weight, bias);
+    }
+    Tensor<P> operator()(const Tensor<P>& x) const { return forward(x); }
+};
+
+}  // namespace omni::nn
