@@ -3,7 +3,7 @@
 # update once); anyone else gets the command to run.
 set -euo pipefail
 pkgs=(cmake g++ make libeigen3-dev xtensor-dev libcereal-dev libfftw3-dev libgtest-dev libgmock-dev
-      libbenchmark-dev python3 time)
+      libbenchmark-dev python3 python3-torch python3-numpy time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,61 @@
+#pragma once
+// Module weights by PyTorch name: save every tensor of a module (parameters and buffers) to a
+// safetensors file, or load one into a module. A module's visit names the tensors, so a model
+// whose names follow its PyTorch counterpart loads a PyTorch state_dict exported to
+// safetensors directly.
+#include <set>
+
+#include "omni/io/safetensors.hpp"
+#include "omni/nn/module.hpp"
+
+namespace omni::io {
+
+namespace detail {
+template <class P> Tensor<cpu> to_host(const Tensor<P>& t) {
+    const auto& v = nn::value_of(t);
+    if constexpr (std::is_same_v<nn::device_of_t<P>, cpu>) return v;
+    else return Tensor<cpu>::from_data(v.template to_vector<double>(), v.shape()).to(v.type());
+}
+// Overwrites the storage of dst (keeping its dtype, its tape identity and every view of it).
+template <class P> void assign(const Tensor<P>& dst, const Tensor<cpu>& src) {
+    using D = nn::device_of_t<P>;
+    const Tensor<D>& d = nn::value_of(dst);
+    if constexpr (std::is_same_v<D, cpu>) d.copy_from(src.to(d.type()));
+    else d.copy_from(Tensor<D>::from_data(src.to(dtype::f64).template to_vector<double>(), src.shape()).to(d.type()));
+}
+}  // namespace detail
+
+template <nn::module M> std::map<std::string, Tensor<cpu>> state_dict(M& m) {
+    std::map<std::string, Tensor<cpu>> out;
+    nn::for_each_tensor(m, [&](const std::string& name, auto& t, bool) {
+        if (t.defined()) out.emplace(name, detail::to_host(t));
+    });
+    return out;
+}
+
+template <nn::module M> void save_weights(M& m, const std::string& path, const std::map<std::string, std::string>& metadata = {}) {
+    write_safetensors(path, state_dict(m), metadata);
+}
+
+// Copies every tensor of m from `file` by name and shape. strict: every module tensor must be
+// present (extra file tensors are always allowed, so a checkpoint can carry optimiser state).
+template <nn::module M> void load_weights(M& m, const Safetensors& file, bool strict = true, const std::string& prefix = "") {
+    nn::for_each_tensor(m, [&](const std::string& name, auto& t, bool) {
+        if (!t.defined()) return;
+        const std::string key = prefix + name;
+        auto it = file.tensors.find(key);
+        if (it == file.tensors.end()) {
+            if (strict) throw io_error("load_weights", "expected tensor '" + key + "' of shape " + t.shape().str() + ", got none in the file");
+            return;
+        }
+        if (!(it->second.shape() == t.shape()))
+            throw shape_error("load_weights", key + ": expected " + t.shape().str() + ", got " + it->second.shape().str());
+        detail::assign(t, it->second);
+    });
+}
+
+template <nn::module M> void load_weights(M& m, const std::string& path, bool strict = true, const std::string& prefix = "") {
+    load_weights(m, read_safetensors(path), strict, prefix);
+}
+
+}  // namespace omni::io

@@ -1,0 +1,151 @@
+// omni's nn modules against PyTorch on identical weights and inputs (tests/parity/nn_reference.py
+// writes the reference; ctest runs it first). omni runs in float32; the reference is PyTorch in
+// float64. Output and every gradient must match within 1e-4 of the reference's largest
+// magnitude (plus 1e-6 absolute, for gradients that are zero in exact arithmetic, such as the
+// key bias of attention, which shifts every score of a row equally).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "omni/autodiff/all.hpp"
+#include "omni/backend/cpu.hpp"
+#include "omni/io/weights.hpp"
+#include "omni/nn/embedding.hpp"
+#include "omni/nn/transformer.hpp"
+
+using D = omni::Tensor<omni::cpu>;
+using A = omni::autodiff<omni::cpu>;
+using V = omni::Var<omni::cpu>;
+namespace nn = omni::nn;
+
+namespace {
+constexpr double tolerance = 1e-4, absolute = 1e-6;
+
+std::string dir() {
+    const char* d = std::getenv("OMNI_PARITY_DIR");
+    return d ? d : "parity";
+}
+
+omni::io::Safetensors load_case(const std::string& name) {
+    const std::string path = dir() + "/" + name + ".safetensors";
+    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/nn_reference.py first");
+    return omni::io::read_safetensors(path);
+}
+
+// max |a - b| / max |b|: relative to the reference's scale, so near-zero entries do not blow up.
+double worst = 0;  // largest error seen in the current case, for the log
+
+double rel_error(const D& a, const D& b) {
+    EXPECT_EQ(a.shape(), b.shape());
+    const auto x = a.to_vector<double>(), y = b.to_vector<double>();
+    double diff = 0, scale = 0;
+    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
+        diff = std::max(diff, std::abs(x[i] - y[i]));
+        scale = std::max(scale, std::abs(y[i]));
+    }
+    const double e = diff / (scale + absolute / tolerance);
+    worst = std::max(worst, e);
+    return e;
+}
+
+V input(const omni::io::Safetensors& f, const std::string& name) {
+    const D& t = f.at("in." + name);
+    const bool fl = omni::is_floating(t.type());
+    return V(fl ? t.to(omni::dtype::f32) : t.clone(), fl);
+}
+
+// Loads weights, runs forward and backward with the reference's upstream gradient, and checks
+// the output, every parameter gradient and every input gradient.
+template <class M, class Call> void check(const std::string& name, M& m, const std::vector<std::string>& inputs, Call call) {
+    const auto f = load_case(name);
+    worst = 0;
+    omni::io::load_weights(m, f);
+    std::map<std::string, V> in;
+    for (const auto& n : inputs) in[n] = input(f, n);
+    const V out = call(m, in);
+    EXPECT_LE(rel_error(out.value(), f.at("out")), tolerance) << name << " output";
+    out.backward(f.at("upstream").to(omni::dtype::f32));
+    int checked = 0;
+    nn::for_each_parameter(m, [&](const std::string& p, V& t) {
+        EXPECT_LE(rel_error(t.grad(), f.at("grad." + p)), tolerance) << name << " grad of " << p;
+        ++checked;
+    });
+    for (const auto& [n, t] : in) {
+        if (t.requires_grad()) {
+            EXPECT_LE(rel_error(t.grad(), f.at("grad.in." + n)), tolerance) << name << " grad of input " << n;
+        }
+    }
+    std::cout << name << ": output and " << checked << " parameter gradients checked, worst relative error " << worst << "\n";
+}
+
+using Inputs = std::map<std::string, V>;
+}  // namespace
+
+TEST(Parity, Linear) {
+    omni::Generator g(1);
+    nn::Linear<A> m({.in = 24, .out = 16}, g);
+    check("linear", m, {"x"}, [](auto& m, Inputs& i) { return m(i["x"]); });
+}
+
+TEST(Parity, LayerNorm) {
+    nn::LayerNorm<A> m({.dim = 24, .eps = 1e-6});
+    check("layer_norm", m, {"x"}, [](auto& m, Inputs& i) { return m(i["x"]); });
+}
+
+TEST(Parity, MLP) {
+    omni::Generator g(1);
+    nn::MLP<A> m({.in = 24, .hidden = 96}, g);
+    check("mlp", m, {"x"}, [](auto& m, Inputs& i) { return m(i["x"]); });
+}
+
+TEST(Parity, Activations) {
+    nn::Sequential<nn::ReLU<A>> none;  // no parameters: only the input gradient is checked
+    check("activations", none, {"x"}, [](auto&, Inputs& i) {
+        const V& x = i["x"];
+        return omni::stack<omni::cpu>({omni::relu(x), omni::gelu(x), omni::gelu_tanh(x), omni::silu(x), omni::tanh(x), omni::sigmoid(x)}, 0);
+    });
+}
+
+TEST(Parity, Embedding) {
+    omni::Generator g(1);
+    nn::Embedding<A> m({.num = 50, .dim = 16}, g);
+    check("embedding", m, {"ids"}, [](auto& m, Inputs& i) { return m(i["ids"]); });
+}
+
+TEST(Parity, SelfAttention) {
+    omni::Generator g(1);
+    nn::MultiheadAttention<A> m({.dim = 32, .heads = 4}, g);
+    check("attention", m, {"x"}, [](auto& m, Inputs& i) { return m(i["x"]); });
+}
+
+TEST(Parity, SelfAttentionPaddingAndCausalMasks) {
+    omni::Generator g(1);
+    nn::MultiheadAttention<A> m({.dim = 32, .heads = 4}, g);
+    check("attention_masked", m, {"x", "mask"}, [](auto& m, Inputs& i) { return m(i["x"], i["mask"], true); });
+}
+
+TEST(Parity, CrossAttention) {
+    omni::Generator g(1);
+    nn::MultiheadAttention<A> m({.dim = 32, .heads = 4, .kv_dim = 24}, g);
+    check("attention_cross", m, {"x", "context", "mask"}, [](auto& m, Inputs& i) { return m.cross(i["x"], i["context"], i["mask"]); });
+}
+
+TEST(Parity, TransformerBlock) {
+    omni::Generator g(1);
+    nn::TransformerBlock<A> m({.dim = 64, .heads = 4}, g);
+    check("block", m, {"x", "mask"}, [](auto& m, Inputs& i) { return m(i["x"], i["mask"]); });
+}
+
+TEST(Parity, SmallEncoder) {
+    omni::Generator g(1);
+    nn::Transformer<A> m({.depth = 3, .block = {.dim = 64, .heads = 4}}, g);
+    check("encoder_small", m, {"x"}, [](auto& m, Inputs& i) { return m(i["x"]); });
+}
+
+TEST(Parity, ViTB32Encoder) {
+    omni::Generator g(1);
+    nn::Transformer<A> m(nn::vit_b32, g);
+    check("vit_b32", m, {"x"}, [](auto& m, Inputs& i) { return m(i["x"]); });
+}

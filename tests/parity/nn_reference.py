@@ -1,0 +1,154 @@
+"""PyTorch reference for omni's nn parity tests.
+
+For every case: build the PyTorch module (written here in plain torch with timm's ViT names and
+semantics), run it on seeded inputs, take loss = sum(out * upstream), backpropagate, and write
+parameters, inputs, output and every gradient to <out_dir>/<case>.safetensors. The C++ test
+loads the same weights into omni's module and must reproduce output and gradients.
+
+Usage: /usr/bin/python3 nn_reference.py OUT_DIR   (Debian's python3-torch)
+"""
+import math
+import os
+import sys
+import zlib
+
+import torch
+import torch.nn as tnn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
+
+
+class Mlp(tnn.Module):
+    def __init__(self, dim, hidden, act):
+        super().__init__()
+        self.fc1, self.fc2, self.act = tnn.Linear(dim, hidden), tnn.Linear(hidden, dim), act
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def sdpa(q, k, v, mask=None, causal=False):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        s = s.masked_fill(mask[:, None, None, :], float("-inf"))
+    if causal:
+        n, m = s.shape[-2:]
+        s = s.masked_fill(torch.ones(n, m, dtype=torch.bool).triu(1), float("-inf"))
+    return s.softmax(-1) @ v
+
+
+class Attention(tnn.Module):
+    """timm's Attention (fused qkv) or, with kv_dim, cross-attention with separate q, k, v."""
+
+    def __init__(self, dim, heads, kv_dim=None):
+        super().__init__()
+        self.heads, self.cross = heads, kv_dim is not None
+        if self.cross:
+            self.q, self.k, self.v = tnn.Linear(dim, dim), tnn.Linear(kv_dim, dim), tnn.Linear(kv_dim, dim)
+        else:
+            self.qkv = tnn.Linear(dim, 3 * dim)
+        self.proj = tnn.Linear(dim, dim)
+
+    def split(self, t):
+        b, n, d = t.shape
+        return t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
+
+    def forward(self, x, ctx=None, mask=None, causal=False):
+        b, n, d = x.shape
+        if self.cross:
+            q, k, v = self.split(self.q(x)), self.split(self.k(ctx)), self.split(self.v(ctx))
+        else:
+            qkv = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]
+        o = sdpa(q, k, v, mask, causal)
+        return self.proj(o.transpose(1, 2).reshape(b, n, d))
+
+
+class Block(tnn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.norm1, self.norm2 = tnn.LayerNorm(dim, eps=1e-6), tnn.LayerNorm(dim, eps=1e-6)
+        self.attn, self.mlp = Attention(dim, heads), Mlp(dim, 4 * dim, tnn.GELU())
+
+    def forward(self, x, mask=None):
+        x = x + self.attn(self.norm1(x), mask=mask)
+        return x + self.mlp(self.norm2(x))
+
+
+class Encoder(tnn.Module):
+    def __init__(self, depth, dim, heads):
+        super().__init__()
+        self.blocks = tnn.ModuleList([Block(dim, heads) for _ in range(depth)])
+        self.norm = tnn.LayerNorm(dim, eps=1e-6)
+
+    def forward(self, x):
+        for b in self.blocks:
+            x = b(x)
+        return self.norm(x)
+
+
+class Activations(tnn.Module):
+    def forward(self, x):
+        return torch.stack([F.relu(x), F.gelu(x), F.gelu(x, approximate="tanh"), F.silu(x), torch.tanh(x), torch.sigmoid(x)])
+
+
+def run(out_dir, name, module, inputs, call, randomize=True):
+    """inputs: name -> tensor (float ones get gradients); call(module, inputs) -> output.
+
+    The reference runs in float64: it is the ground truth that omni's float32 is held to
+    (PyTorch's own float32 result differs from it by as much as omni's does)."""
+    g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+    module = module.double()
+    inputs = {k: (v.double() if v.is_floating_point() else v) for k, v in inputs.items()}
+    with torch.no_grad():
+        for p in module.parameters():
+            if randomize:  # non-default values so a wrong mapping of weight or bias cannot pass
+                p.add_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.1)
+            p.copy_(p.float().double())  # exactly representable in omni's float32
+    inputs = {k: (v.float().double() if v.is_floating_point() else v) for k, v in inputs.items()}
+    for t in inputs.values():
+        if t.is_floating_point():
+            t.requires_grad_(True)
+    out = call(module, inputs)
+    upstream = torch.randn(out.shape, generator=g, dtype=torch.float64).float().double()
+    (out * upstream).sum().backward()
+    upstream_f32 = upstream.float()
+    f32 = lambda t: t.detach().float().numpy() if t.is_floating_point() else t.detach().numpy()  # noqa: E731
+    arrays = {k: f32(v) for k, v in module.state_dict().items()}
+    arrays.update({"grad." + k: f32(p.grad) for k, p in module.named_parameters()})
+    for k, t in inputs.items():
+        arrays["in." + k] = f32(t)
+        if t.is_floating_point():
+            arrays["grad.in." + k] = f32(t.grad)
+    arrays["out"] = f32(out)
+    arrays["upstream"] = upstream_f32.numpy()
+    safetensors_io.save(os.path.join(out_dir, name + ".safetensors"), arrays)
+    print(f"{name}: out {tuple(out.shape)}, {len(list(module.parameters()))} parameters")
+
+
+def main():
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    r = torch.randn
+    pad = torch.tensor([[False] * 5 + [True] * 2, [False] * 7])
+    run(out_dir, "linear", tnn.Linear(24, 16), {"x": r(3, 5, 24)}, lambda m, i: m(i["x"]))
+    run(out_dir, "layer_norm", tnn.LayerNorm(24, eps=1e-6), {"x": r(3, 5, 24) * 3 + 1}, lambda m, i: m(i["x"]))
+    run(out_dir, "mlp", Mlp(24, 96, tnn.GELU()), {"x": r(3, 5, 24)}, lambda m, i: m(i["x"]))
+    run(out_dir, "activations", Activations(), {"x": r(4, 10) * 3}, lambda m, i: m(i["x"]), randomize=False)
+    run(out_dir, "embedding", tnn.Embedding(50, 16), {"ids": torch.randint(0, 50, (3, 7))}, lambda m, i: m(i["ids"]))
+    run(out_dir, "attention", Attention(32, 4), {"x": r(2, 7, 32)}, lambda m, i: m(i["x"]))
+    run(out_dir, "attention_masked", Attention(32, 4), {"x": r(2, 7, 32), "mask": pad},
+        lambda m, i: m(i["x"], mask=i["mask"], causal=True))
+    run(out_dir, "attention_cross", Attention(32, 4, kv_dim=24), {"x": r(2, 5, 32), "context": r(2, 7, 24), "mask": pad},
+        lambda m, i: m(i["x"], ctx=i["context"], mask=i["mask"]))
+    run(out_dir, "block", Block(64, 4), {"x": r(2, 9, 64), "mask": torch.tensor([[False] * 9, [False] * 6 + [True] * 3])},
+        lambda m, i: m(i["x"], mask=i["mask"]))
+    run(out_dir, "encoder_small", Encoder(3, 64, 4), {"x": r(2, 9, 64)}, lambda m, i: m(i["x"]))
+    run(out_dir, "vit_b32", Encoder(12, 768, 12), {"x": r(2, 50, 768)}, lambda m, i: m(i["x"]))
+
+
+if __name__ == "__main__":
+    main()
