@@ -123,3 +123,21 @@ TEST(Attention, QkvAttentionMatchesSplitHeads) {
     EXPECT_TRUE(r.ok) << r.message;
     EXPECT_THROW(omni::qkv_attention(qkv, 5), omni::shape_error);
 }
+
+TEST(Attention, MemoryGrowsLinearlyInSequenceLength) {
+    // Extra storage while computing attention forward and backward, beyond inputs and outputs.
+    auto extra = [](std::int64_t n) {
+        omni::Generator g(1);
+        const V q(D::randn({1, 2, n, 32}, g), true), k(D::randn({1, 2, n, 32}, g), true), v(D::randn({1, 2, n, 32}, g), true);
+        const D up = D::randn({1, 2, n, 32}, g);
+        auto& mem = omni::cpu::memory();
+        const std::int64_t before = mem.current.load();
+        mem.reset_peak();
+        omni::attention(q, k, v).backward(up);
+        return mem.peak.load() - before;
+    };
+    const std::int64_t m1 = extra(1024), m2 = extra(2048);
+    // A materialised score matrix alone would be 2 heads x n^2 floats: 8 MiB at 1024, 32 MiB at 2048.
+    EXPECT_LT(m2, 2 * 1024 * 1024 * 4);
+    EXPECT_LT(static_cast<double>(m2) / static_cast<double>(m1), 2.2) << m1 << " -> " << m2 << " bytes";
+}

@@ -1,6 +1,7 @@
 #pragma once
 // The CPU device policy: 64-byte aligned host memory and strided copies. Kernels are the
 // backend/cpu/ specialisations; this header only moves bytes.
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -12,16 +13,35 @@
 
 namespace omni {
 
+// Bytes of tensor storage alive now and at most since the last reset: what benchmarks and
+// tests use to show a kernel's memory footprint (a relaxed atomic add per allocation).
+struct MemoryStats {
+    std::atomic<std::int64_t> current{0}, peak{0};
+    void reset_peak() { peak.store(current.load()); }
+};
+
 struct cpu {
     static constexpr const char* name = "cpu";
     static constexpr std::size_t alignment = 64;  // one cache line; AVX-512 loads stay aligned
 
+    static MemoryStats& memory() {
+        static MemoryStats stats;
+        return stats;
+    }
     static void* allocate(std::size_t bytes) {
         void* p = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
         if (!p) throw std::bad_alloc();
+        MemoryStats& m = memory();
+        const std::int64_t now = m.current.fetch_add(static_cast<std::int64_t>(bytes), std::memory_order_relaxed) + static_cast<std::int64_t>(bytes);
+        std::int64_t peak = m.peak.load(std::memory_order_relaxed);
+        while (now > peak && !m.peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+        }
         return p;
     }
-    static void deallocate(void* p, std::size_t) noexcept { std::free(p); }
+    static void deallocate(void* p, std::size_t bytes) noexcept {
+        memory().current.fetch_sub(static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
+        std::free(p);
+    }
     static void copy_from_host(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
     static void copy_to_host(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
 
