@@ -32,7 +32,8 @@ template <class P> Var<P> layer_norm(const Var<P>& x, const Var<P>& w = {}, cons
 }
 
 template <class P> Var<P> l2_normalize(const Var<P>& x, std::int64_t axis = -1, double eps = 1e-12) {
-    auto [y, norm] = l2_normalize_forward(x.value(), axis, eps);
+    const auto fwd = l2_normalize_forward(x.value(), axis, eps);
+    const Tensor<P> y = fwd.first, norm = fwd.second;  // named copies: lambdas may not capture structured bindings before clang 16
     return ad::record<P>("l2_normalize", y, {&x}, [y, norm, axis, eps](const Tensor<P>& g) {
         return std::vector<Tensor<P>>{l2_normalize_backward(y, norm, g, axis, eps)};
     });

@@ -6,6 +6,7 @@
 #include "omni/backend/cpu/layer_norm.hpp"
 #include "omni/backend/cpu/matmul.hpp"
 #include "omni/backend/cpu/normalize.hpp"
+#include "omni/backend/cpu/optim_step.hpp"
 #include "omni/backend/cpu/reduce.hpp"
 #include "omni/backend/cpu/softmax.hpp"
 #include "omni/backend/join.hpp"

@@ -1,0 +1,88 @@
+#pragma once
+// CPU loops for the optimiser family: one pass over dense storage per parameter. Each update
+// follows PyTorch's single-tensor AdamW/SGD op for op in the parameter's dtype, with the scalar
+// factors (bias corrections, step size) formed in double first, as Python does.
+#include <cmath>
+#include <vector>
+
+#include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/optim_step.hpp"
+#include "omni/policy/cpu.hpp"
+
+namespace omni {
+
+template <> struct optim_kernels<cpu> {
+    static void adamw_step(const KernelView& param, const KernelView& grad, const KernelView& exp_avg, const KernelView& exp_avg_sq,
+                           const AdamWStep& s) {
+        const double bc1 = 1 - std::pow(s.beta1, static_cast<double>(s.step));
+        const double bc2 = 1 - std::pow(s.beta2, static_cast<double>(s.step));
+        dispatch_float(param.type, "adamw_step", [&]<class T>() {
+            const T decay = static_cast<T>(1 - s.lr * s.weight_decay);  // decoupled: shrinks p before the Adam move
+            const T b1 = static_cast<T>(s.beta1), c1 = static_cast<T>(1 - s.beta1);
+            const T b2 = static_cast<T>(s.beta2), c2 = static_cast<T>(1 - s.beta2);
+            const T step_size = static_cast<T>(s.lr / bc1), bc2_sqrt = static_cast<T>(std::sqrt(bc2)), eps = static_cast<T>(s.eps);
+            T* p = param.as<T>();
+            T* m = exp_avg.as<T>();
+            T* v = exp_avg_sq.as<T>();
+            const T* g = grad.as<T>();
+            backend::cpu::parallel_for(param.numel(), 8, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t i = b; i < e; ++i) {
+                    const T gi = g[i];
+                    const T mi = m[i] * b1 + c1 * gi;
+                    const T vi = v[i] * b2 + c2 * gi * gi;
+                    const T denom = std::sqrt(vi) / bc2_sqrt + eps;
+                    m[i] = mi;
+                    v[i] = vi;
+                    p[i] = p[i] * decay - step_size * (mi / denom);
+                }
+            });
+        });
+    }
+
+    static void sgd_step(const KernelView& param, const KernelView& grad, const KernelView& momentum_buf, const SgdStep& s) {
+        dispatch_float(param.type, "sgd_step", [&]<class T>() {
+            const T lr = static_cast<T>(s.lr), wd = static_cast<T>(s.weight_decay), mu = static_cast<T>(s.momentum);
+            const T keep = static_cast<T>(1 - s.dampening);
+            const bool use_buf = s.momentum != 0;
+            T* p = param.as<T>();
+            T* buf = momentum_buf.as<T>();
+            const T* g = grad.as<T>();
+            backend::cpu::parallel_for(param.numel(), 4, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t i = b; i < e; ++i) {
+                    T d = s.weight_decay != 0 ? g[i] + wd * p[i] : g[i];  // coupled decay: part of the gradient
+                    if (use_buf) {
+                        // The first buffer is the gradient undamped, as in torch.optim.SGD.
+                        const T bi = s.first_step ? d : buf[i] * mu + keep * d;
+                        buf[i] = bi;
+                        d = s.nesterov ? d + mu * bi : bi;
+                    }
+                    p[i] = p[i] - lr * d;
+                }
+            });
+        });
+    }
+
+    // Fixed blocks, summed in block order: the result is the same bit for bit whatever the
+    // thread count, so a clipped run reproduces on another machine.
+    static double sum_of_squares(const KernelView& x) {
+        constexpr std::int64_t block = 1 << 14;
+        const std::int64_t n = x.numel(), blocks = (n + block - 1) / block;
+        std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);
+        dispatch_float(x.type, "sum_of_squares", [&]<class T>() {
+            const T* xp = x.as<T>();
+            backend::cpu::parallel_for(blocks, block, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t k = b; k < e; ++k) {
+                    double acc = 0;
+                    const std::int64_t end = std::min(n, (k + 1) * block);
+                    for (std::int64_t i = k * block; i < end; ++i) acc += static_cast<double>(xp[i]) * static_cast<double>(xp[i]);
+                    partial[static_cast<std::size_t>(k)] = acc;
+                }
+            });
+        });
+        double total = 0;
+        for (double v : partial) total += v;
+        return total;
+    }
+};
+
+}  // namespace omni

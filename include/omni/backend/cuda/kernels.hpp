@@ -1,0 +1,75 @@
+#pragma once
+// The CUDA specialisation of every kernel family, with member declarations only and no CUDA
+// header, so g++ translation units can call them. The member definitions are in the .cuh files
+// beside this one; they reach a program either through a user's nvcc translation unit
+// (omni/backend/cuda.hpp) or through the prebuilt omni::cuda library. The contracts of each
+// member are the comments on the primary templates in backend/<family>.hpp.
+#include <optional>
+
+#include "omni/backend/attention.hpp"
+#include "omni/backend/elementwise.hpp"
+#include "omni/backend/index.hpp"
+#include "omni/backend/layer_norm.hpp"
+#include "omni/backend/matmul.hpp"
+#include "omni/backend/normalize.hpp"
+#include "omni/backend/optim_step.hpp"
+#include "omni/backend/reduce.hpp"
+#include "omni/backend/softmax.hpp"
+#include "omni/policy/cuda.hpp"
+
+namespace omni {
+
+template <> struct elementwise_kernels<cuda> {
+    static void unary(unary_op op, const KernelView& x, const KernelView& out);
+    static void unary_backward(unary_op op, const KernelView& x, const KernelView& y, const KernelView& g, const KernelView& gx);
+    static void binary(binary_op op, const KernelView& a, const KernelView& b, const KernelView& out);
+    static void scalar(scalar_op op, const KernelView& x, double s, const KernelView& out);
+    static void compare(compare_op op, const KernelView& a, const KernelView& b, const KernelView& out);
+    static void where(const KernelView& c, const KernelView& a, const KernelView& b, const KernelView& out);
+};
+
+template <> struct reduce_kernels<cuda> {
+    static void reduce_rows(reduce_op op, const KernelView& x, const KernelView& out);
+};
+
+template <> struct matmul_kernels<cuda> {
+    static void gemm(const GemmArgs& g);
+};
+
+template <> struct softmax_kernels<cuda> {
+    static void forward(const KernelView& x, const KernelView& y, bool log);
+    static void backward(const KernelView& y, const KernelView& g, const KernelView& gx, bool log);
+};
+
+template <> struct layer_norm_kernels<cuda> {
+    static void forward(const KernelView& x, const KernelView& w, const KernelView& b, double eps, const KernelView& y,
+                        const KernelView& mean, const KernelView& rstd);
+    static void backward(const KernelView& x, const KernelView& w, const KernelView& mean, const KernelView& rstd,
+                         const KernelView& gy, const KernelView& gx, const KernelView& gw, const KernelView& gb);
+};
+
+template <> struct normalize_kernels<cuda> {
+    static void forward(const KernelView& x, double eps, const KernelView& y, const KernelView& norm);
+    static void backward(const KernelView& y, const KernelView& norm, const KernelView& g, double eps, const KernelView& gx);
+};
+
+template <> struct optim_kernels<cuda> {
+    static void adamw_step(const KernelView& param, const KernelView& grad, const KernelView& exp_avg, const KernelView& exp_avg_sq,
+                           const AdamWStep& s);
+    static void sgd_step(const KernelView& param, const KernelView& grad, const KernelView& momentum_buf, const SgdStep& s);
+    static double sum_of_squares(const KernelView& x);
+};
+
+template <> struct attention_kernels<cuda> {
+    static void forward(const AttentionArgs& a);
+    static void backward(const AttentionArgs& a, const KernelView& dout, const KernelView& dq, const KernelView& dk, const KernelView& dv);
+};
+
+template <> struct index_kernels<cuda> {
+    static std::optional<std::int64_t> select(const KernelView& x, const KernelView& idx, const KernelView& out);
+    static void select_add(const KernelView& out, const KernelView& idx, const KernelView& src);
+    static std::optional<std::int64_t> gather(const KernelView& x, const KernelView& idx, const KernelView& out);
+    static void scatter_add(const KernelView& out, const KernelView& idx, const KernelView& src);
+};
+
+}  // namespace omni
