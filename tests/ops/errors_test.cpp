@@ -84,6 +84,13 @@ TEST(Errors, Indexing) {
                       "shape_error: gather: expected indices matching [3, 4] except on axis 1, got [2, 1]");
 }
 
+TEST(Errors, AdjointsCheckIndicesToo) {
+    EXPECT_OMNI_ERROR(omni::index_add({3, 2}, 0, D::from_data<std::int64_t>({3}, {1}), D::ones({1, 2})), omni::index_error,
+                      "index_error: index_add: expected indices in [0, 3), got 3");
+    EXPECT_OMNI_ERROR(omni::scatter_add({2, 3}, 1, D::from_data<std::int64_t>({0, -1}, {2, 1}), D::ones({2, 1})), omni::index_error,
+                      "index_error: scatter_add: expected indices in [0, 3), got -1");
+}
+
 TEST(Errors, Joins) {
     EXPECT_OMNI_ERROR(omni::concat<omni::cpu>({D::zeros({2, 3}), D::zeros({3, 3})}, 1), omni::shape_error,
                       "shape_error: concat: expected part 1 to match [2, 3] (float32) except on axis 1, got [3, 3] (float32)");

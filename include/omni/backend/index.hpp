@@ -11,6 +11,7 @@ namespace omni {
 // Specialised by each backend. x / out dense as [outer, n, inner] and [outer, m, inner]:
 //   select(x, idx[m], out) -> first bad index, if any
 //   select_add(out, idx[m], src)                     out[:, idx[j], :] += src[:, j, :]
+//                                                    (CPU throws index_error on a bad index; CUDA skips it)
 //   gather(x, idx[outer, m, inner], out) -> first bad index, if any
 //   scatter_add(out, idx[outer, m, inner], src)      out[o, idx[o,j,i], i] += src[o, j, i]
 template <class P> struct index_kernels;

@@ -35,6 +35,8 @@ template <> struct index_kernels<cpu> {
         dispatch_float(out.type, "index_add", [&]<class T>() {
             dispatch_index(idx.type, "index_add", [&]<class I>() {
                 const I* ip = idx.as<I>();
+                for (std::int64_t j = 0; j < m; ++j)  // public op: a bad index must not write outside `out`
+                    if (ip[j] < 0 || ip[j] >= n) throw index_error("index_add", "expected indices in [0, " + std::to_string(n) + "), got " + std::to_string(ip[j]));
                 backend::cpu::parallel_for(outer, m * inner, [&](std::int64_t b, std::int64_t e) {
                     for (std::int64_t o = b; o < e; ++o)
                         for (std::int64_t j = 0; j < m; ++j) {
@@ -71,6 +73,8 @@ template <> struct index_kernels<cpu> {
         dispatch_float(out.type, "scatter_add", [&]<class T>() {
             dispatch_index(idx.type, "scatter_add", [&]<class I>() {
                 const I* ip = idx.as<I>();
+                for (std::int64_t k = 0; k < idx.numel(); ++k)
+                    if (ip[k] < 0 || ip[k] >= n) throw index_error("scatter_add", "expected indices in [0, " + std::to_string(n) + "), got " + std::to_string(ip[k]));
                 for (std::int64_t o = 0; o < outer; ++o)
                     for (std::int64_t j = 0; j < m; ++j)
                         for (std::int64_t i = 0; i < inner; ++i) {
