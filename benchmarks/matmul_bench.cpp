@@ -1,0 +1,61 @@
+// GEMM throughput at square sizes and at the ViT-B/32 shapes (batch 8 x 50 tokens = 400 rows,
+// width 768, MLP 3072, 12 heads of 64). Counter GFLOPS = 2*M*N*K*batch / 1e9 per second.
+#include "omni/backend/cpu.hpp"
+
+#include "bench_main.hpp"
+
+namespace {
+
+using T = omni::Tensor<omni::cpu>;
+
+void set_flops(benchmark::State& st, double flops) {
+    st.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// [n x n] x [n x n]
+void BM_matmul_square(benchmark::State& st) {
+    const std::int64_t n = st.range(0);
+    omni::Generator gen(1);
+    const T a = T::randn({n, n}, gen), b = T::randn({n, n}, gen);
+    for (auto _ : st) benchmark::DoNotOptimize(omni::matmul(a, b).raw_data());
+    set_flops(st, 2.0 * n * n * n);
+}
+BENCHMARK(BM_matmul_square)->RangeMultiplier(2)->Range(128, 2048)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// [T x K] x [K x N] with T = 8 * 50. Arg 3 = 1 stores the weight PyTorch-style as [N x K] and
+// passes trans_b, which is how a Linear layer will call it.
+void BM_matmul_vit(benchmark::State& st) {
+    const std::int64_t t = 8 * 50, k = st.range(0), n = st.range(1);
+    const bool trans_b = st.range(2) != 0;
+    omni::Generator gen(2);
+    const T x = T::randn({t, k}, gen);
+    const T w = trans_b ? T::randn({n, k}, gen) : T::randn({k, n}, gen);
+    for (auto _ : st) benchmark::DoNotOptimize(omni::matmul(x, w, false, trans_b).raw_data());
+    set_flops(st, 2.0 * t * k * n);
+}
+BENCHMARK(BM_matmul_vit)
+    ->ArgNames({"K", "N", "trans_b"})
+    ->ArgsProduct({{768}, {2304, 3072}, {0, 1}})  // qkv, mlp.fc1
+    ->ArgsProduct({{3072}, {768}, {0, 1}})        // mlp.fc2
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// Attention per head, batch 8 x 12 heads, 50 tokens, head dim 64.
+// Arg 0: scores = q [96,50,64] x k^T [96,64,50] (k stored [96,50,64], trans_b);
+// Arg 1: the same product with k already laid out [96,64,50];
+// Arg 2: out = attn [96,50,50] x v [96,50,64].
+void BM_matmul_attention(benchmark::State& st) {
+    constexpr std::int64_t bh = 8 * 12, s = 50, d = 64;
+    const int which = static_cast<int>(st.range(0));
+    omni::Generator gen(3);
+    const T a = which == 2 ? T::randn({bh, s, s}, gen) : T::randn({bh, s, d}, gen);
+    const T b = which == 1 ? T::randn({bh, d, s}, gen) : T::randn({bh, s, d}, gen);
+    const bool trans_b = which == 0;
+    for (auto _ : st) benchmark::DoNotOptimize(omni::matmul(a, b, false, trans_b).raw_data());
+    set_flops(st, 2.0 * bh * s * s * d);
+}
+BENCHMARK(BM_matmul_attention)->ArgName("variant")->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+OMNI_BENCHMARK_MAIN()
