@@ -108,7 +108,7 @@ TEST(Gradcheck, IndexingAndJoins) {
     check([gi](const In& v) { return omni::gather(v[0], 1, gi); }, {x});
     const V y = param({4, 2});
     check([](const In& v) { return omni::concat<omni::cpu>({v[0], v[1]}, 1); }, {x, y});
-    check([](const In& v) { return omni::stack<omni::cpu>({v[0], v[0] * 2.0}, 0); }, {x});
+    check([](const In& v) { return omni::stack<V>({v[0], v[0] * 2.0}, 0); }, {x});
     check([](const In& v) {
         auto parts = omni::split(v[0], {1, 2}, 1);
         return parts[0] * parts[1];

@@ -95,7 +95,7 @@ TEST(Errors, Joins) {
     EXPECT_OMNI_ERROR(omni::concat<omni::cpu>({D::zeros({2, 3}), D::zeros({3, 3})}, 1), omni::shape_error,
                       "shape_error: concat: expected part 1 to match [2, 3] (float32) except on axis 1, got [3, 3] (float32)");
     EXPECT_OMNI_ERROR(omni::concat<omni::cpu>({}, 0), omni::value_error, "value_error: concat: expected at least one tensor, got none");
-    EXPECT_OMNI_ERROR(omni::stack<omni::cpu>({D::zeros({2}), D::zeros({3})}, 0), omni::shape_error,
+    EXPECT_OMNI_ERROR(omni::stack<D>({D::zeros({2}), D::zeros({3})}, 0), omni::shape_error,
                       "shape_error: stack: expected every part of shape [2], got [3] at part 1");
     EXPECT_OMNI_ERROR(omni::split(D::zeros({5}), {2, 2}, 0), omni::shape_error,
                       "shape_error: split: expected sizes adding up to 5 (axis 0 of [5]), got 4");

@@ -230,7 +230,7 @@ TEST(Join, ConcatStackSplitChunk) {
     const auto parts = omni::split(c, {3, 2}, 1);
     expect_near(v(parts[0]), v(a));
     expect_near(v(parts[1]), v(b));
-    const T s = omni::stack<omni::cpu>({a, a}, 0);
+    const T s = omni::stack<T>({a, a}, 0);
     EXPECT_EQ(s.shape(), (Shape{2, 2, 3}));
     EXPECT_EQ(omni::chunk(s, 3, 2).size(), 3u);
 }

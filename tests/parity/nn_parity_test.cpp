@@ -104,7 +104,7 @@ TEST(Parity, Activations) {
     nn::Sequential<nn::ReLU<A>> none;  // no parameters: only the input gradient is checked
     check("activations", none, {"x"}, [](auto&, Inputs& i) {
         const V& x = i["x"];
-        return omni::stack<omni::cpu>({omni::relu(x), omni::gelu(x), omni::gelu_tanh(x), omni::silu(x), omni::tanh(x), omni::sigmoid(x)}, 0);
+        return omni::stack<V>({omni::relu(x), omni::gelu(x), omni::gelu_tanh(x), omni::silu(x), omni::tanh(x), omni::sigmoid(x)}, 0);
     });
 }
 

@@ -143,7 +143,7 @@ TYPED_TEST(PolicyTest, ContiguousCopyFromAndJoins) {
     const Cpu a = this->randn({2, 3}), b = this->randn({4, 2}), c = this->randn({2, 1});
     expect_close(omni::concat<TypeParam>({this->dev(a), this->dev(b).transpose(0, 1), this->dev(c)}, 1),
                  omni::concat<omni::cpu>({a, b.transpose(0, 1).contiguous(), c}, 1), "concat", 0.0);
-    expect_close(omni::stack<TypeParam>({this->dev(a), this->dev(a)}, 1), omni::stack<omni::cpu>({a, a}, 1), "stack", 0.0);
+    expect_close(omni::stack<omni::Tensor<TypeParam>>({this->dev(a), this->dev(a)}, 1), omni::stack<omni::Tensor<omni::cpu>>({a, a}, 1), "stack", 0.0);
     const auto parts = omni::split(xp, {1, 3}, 2);
     const auto ref_parts = omni::split(x, {1, 3}, 2);
     for (std::size_t i = 0; i < parts.size(); ++i)

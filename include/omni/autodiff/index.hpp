@@ -50,19 +50,6 @@ template <class P> Var<P> concat(const std::vector<Var<P>>& parts, std::int64_t 
     return Var<P>(out, node);
 }
 
-template <class P> Var<P> stack(const std::vector<Var<P>>& parts, std::int64_t axis) {
-    if (parts.empty()) throw value_error("stack", "expected at least one tensor, got none");
-    const int a = normalize_axis("stack", axis, parts[0].dim() + 1);
-    std::vector<Var<P>> u;
-    for (std::size_t p = 0; p < parts.size(); ++p) {
-        if (!(parts[p].shape() == parts[0].shape()))
-            throw shape_error("stack", "expected every part of shape " + parts[0].shape().str() + ", got " +
-                                           parts[p].shape().str() + " at part " + std::to_string(p));
-        u.push_back(parts[p].unsqueeze(a));
-    }
-    return concat(u, a);
-}
-
 template <class P> std::vector<Var<P>> split(const Var<P>& x, const std::vector<std::int64_t>& sizes, std::int64_t axis) {
     const auto views = split(x.value(), sizes, axis);  // validates
     const int a = normalize_axis("split", axis, x.dim());

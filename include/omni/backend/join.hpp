@@ -33,10 +33,12 @@ template <device_policy P> Tensor<P> concat(const std::vector<Tensor<P>>& parts,
     return out;
 }
 
-template <device_policy P> Tensor<P> stack(const std::vector<Tensor<P>>& parts, std::int64_t axis) {
+// Joins equal-shaped parts along a new axis; works for every tensor type (taped ones too) because
+// it is unsqueeze + concat.
+template <class TensorT> TensorT stack(const std::vector<TensorT>& parts, std::int64_t axis) {
     if (parts.empty()) throw value_error("stack", "expected at least one tensor, got none");
     const int a = normalize_axis("stack", axis, parts[0].dim() + 1);
-    std::vector<Tensor<P>> u;
+    std::vector<TensorT> u;
     for (std::size_t p = 0; p < parts.size(); ++p) {
         if (!(parts[p].shape() == parts[0].shape()))
             throw shape_error("stack", "expected every part of shape " + parts[0].shape().str() + ", got " +

@@ -26,16 +26,9 @@ template <device_policy P> Tensor<P> l2_normalize(const Tensor<P>& x, std::int64
 
 template <device_policy P>
 Tensor<P> l2_normalize_backward(const Tensor<P>& y, const Tensor<P>& norm, const Tensor<P>& g, std::int64_t axis, double eps) {
-    const int a = normalize_axis("l2_normalize", axis, y.dim());
-    const auto order = detail::axis_last_order(y.dim(), a);
-    const Tensor<P> yr = y.permute(order).contiguous(), gr = g.permute(order).contiguous();
-    Tensor<P> gx = Tensor<P>::empty(yr.shape(), y.type());
-    const std::int64_t n = y.shape()[a];
-    if (gx.numel()) {
-        const Shape rows{gx.numel() / n, n};
-        normalize_kernels<P>::backward(kview(yr.view(rows)), kview(norm), kview(gr.view(rows)), eps, kview(gx.view(rows)));
-    }
-    return a == y.dim() - 1 ? gx : gx.permute(detail::inverse_order(order));
+    return detail::rows_backward("l2_normalize", y, g, axis, [&](const Tensor<P>& yr, const Tensor<P>& gr, const Tensor<P>& gx) {
+        normalize_kernels<P>::backward(kview(yr), kview(norm), kview(gr), eps, kview(gx));
+    });
 }
 
 }  // namespace omni

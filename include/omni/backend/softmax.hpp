@@ -36,6 +36,20 @@ template <class P, class F> Tensor<P> along_rows(const char* op, const Tensor<P>
     if (y.numel()) f(xr.view(Shape{y.numel() / n, n}), y.view(Shape{y.numel() / n, n}));
     return a == x.dim() - 1 ? y : y.permute(inverse_order(order));
 }
+// The backward twin of along_rows: lays y and g out as dense rows along `axis`, lets f(y_rows,
+// g_rows, gx_rows) fill the gradient, and moves the axis back.
+template <class P, class F> Tensor<P> rows_backward(const char* op, const Tensor<P>& y, const Tensor<P>& g, std::int64_t axis, F&& f) {
+    const int a = normalize_axis(op, axis, y.dim());
+    const auto order = axis_last_order(y.dim(), a);
+    const Tensor<P> yr = y.permute(order).contiguous(), gr = g.permute(order).contiguous();
+    Tensor<P> gx = Tensor<P>::empty(yr.shape(), y.type());
+    const std::int64_t n = y.shape()[a];
+    if (gx.numel()) {
+        const Shape rows{gx.numel() / n, n};
+        f(yr.view(rows), gr.view(rows), gx.view(rows));
+    }
+    return a == y.dim() - 1 ? gx : gx.permute(inverse_order(order));
+}
 }  // namespace detail
 
 template <device_policy P> Tensor<P> softmax(const Tensor<P>& x, std::int64_t axis = -1) {
@@ -51,16 +65,9 @@ template <device_policy P> Tensor<P> log_softmax(const Tensor<P>& x, std::int64_
 // dL/dx given the forward output y and dL/dy = g.
 template <device_policy P>
 Tensor<P> softmax_backward(const Tensor<P>& y, const Tensor<P>& g, std::int64_t axis, bool log) {
-    const int a = normalize_axis("softmax_backward", axis, y.dim());
-    const auto order = detail::axis_last_order(y.dim(), a);
-    const Tensor<P> yr = y.permute(order).contiguous(), gr = g.permute(order).contiguous();
-    Tensor<P> gx = Tensor<P>::empty(yr.shape(), y.type());
-    const std::int64_t n = y.shape()[a];
-    if (gx.numel()) {
-        const Shape rows{gx.numel() / n, n};
-        softmax_kernels<P>::backward(kview(yr.view(rows)), kview(gr.view(rows)), kview(gx.view(rows)), log);
-    }
-    return a == y.dim() - 1 ? gx : gx.permute(detail::inverse_order(order));
+    return detail::rows_backward("softmax_backward", y, g, axis, [log](const Tensor<P>& yr, const Tensor<P>& gr, const Tensor<P>& gx) {
+        softmax_kernels<P>::backward(kview(yr), kview(gr), kview(gx), log);
+    });
 }
 
 }  // namespace omni

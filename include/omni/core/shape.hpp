@@ -20,6 +20,13 @@ namespace omni {
 
 inline constexpr int max_dims = 8;
 
+// GCC 12 at -O2/-O3 reports "may be used uninitialized" for the inline array of a Shape built
+// from a braced list (all eight slots are value-initialised); silence that false positive here
+// only, so users' builds stay clean.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 class Shape {
 public:
     Shape() = default;
@@ -72,6 +79,10 @@ private:
     std::array<std::int64_t, max_dims> d_{};
     int n_ = 0;
 };
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 using Strides = Shape;
 
