@@ -2,6 +2,7 @@
 // CPU loops for the elementwise family. Dense operands take a unit-stride loop the compiler
 // vectorises; anything else walks rows of a StridedLoop.
 #include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/cpu/vector_math.hpp"
 #include "omni/backend/elementwise.hpp"
 #include "omni/policy/cpu.hpp"
 
@@ -17,8 +18,8 @@ template <> struct elementwise_kernels<cpu> {
                 backend::cpu::for_each_row(loop, [&](auto off, std::int64_t n, auto inc) {
                     T* op_ = o + off[0];
                     const T* xq = xp + off[1];
-                    if (inc[1] == 1)
-                        for (std::int64_t i = 0; i < n; ++i) op_[i] = unary_fwd<Op>(xq[i]);
+                    if (inc[0] == 1 && inc[1] == 1)
+                        backend::cpu::unary_dense<Op>(xq, op_, n);
                     else
                         for (std::int64_t i = 0; i < n; ++i) op_[i * inc[0]] = unary_fwd<Op>(xq[i * inc[1]]);
                 });
@@ -33,7 +34,7 @@ template <> struct elementwise_kernels<cpu> {
                 const T *xp = x.as<T>(), *yp = y.as<T>(), *gp = g.as<T>();
                 T* o = gx.as<T>();
                 backend::cpu::parallel_for(x.numel(), 4, [&](std::int64_t b, std::int64_t e) {
-                    for (std::int64_t i = b; i < e; ++i) o[i] = unary_bwd<Op>(xp[i], yp[i], gp[i]);
+                    backend::cpu::unary_backward_dense<Op>(xp + b, yp + b, gp + b, o + b, e - b);
                 });
             });
         });
