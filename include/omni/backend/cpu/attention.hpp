@@ -64,13 +64,11 @@ template <> struct attention_kernels<cpu> {
                                 const T mnew = std::max(mrow[i], s.row(i).maxCoeff());
                                 if (mnew == -std::numeric_limits<T>::infinity()) { s.row(i).setZero(); continue; }
                                 const T corr = std::exp(mrow[i] - mnew);  // exp(-inf) = 0 on the first tile
-                                T sum = 0;
-                                for (std::int64_t j = 0; j < nk; ++j) {
-                                    const T e = std::exp(s(i, j) - mnew);
-                                    s(i, j) = e;
-                                    sum += e;
-                                }
-                                lrow[i] = lrow[i] * corr + sum;
+                                // Packet exp over the tile row; masked scores become exactly 0.
+                                s.row(i) = (s.row(i).array() > -std::numeric_limits<T>::infinity())
+                                               .select((s.row(i).array() - mnew).exp(), T(0))
+                                               .matrix();
+                                lrow[i] = lrow[i] * corr + s.row(i).sum();
                                 acc.row(i) *= corr;
                                 mrow[i] = mnew;
                             }
@@ -122,8 +120,9 @@ template <> struct attention_kernels<cpu> {
                             apply_mask(s, a, b, q0, k0);
                             for (std::int64_t i = 0; i < nq; ++i) {
                                 const T l = lse[q0 + i];
-                                for (std::int64_t j = 0; j < nk; ++j)
-                                    s(i, j) = (l == -std::numeric_limits<T>::infinity()) ? T(0) : std::exp(s(i, j) - l);
+                                if (l == -std::numeric_limits<T>::infinity()) s.row(i).setZero();
+                                else
+                                    s.row(i) = (s.row(i).array() > -std::numeric_limits<T>::infinity()).select((s.row(i).array() - l).exp(), T(0)).matrix();
                             }
                             dV.noalias() += s.transpose() * dO;
                             dp.noalias() = dO * V.transpose();

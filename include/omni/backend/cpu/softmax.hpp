@@ -1,8 +1,10 @@
 #pragma once
 // CPU softmax rows: max, exp-sum, scale; backward from the saved output.
 #include <cmath>
+#include <limits>
 
 #include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/cpu/vector_math.hpp"
 #include "omni/backend/softmax.hpp"
 #include "omni/policy/cpu.hpp"
 
@@ -14,23 +16,16 @@ template <> struct softmax_kernels<cpu> {
         dispatch_float(x.type, log ? "log_softmax" : "softmax", [&]<class T>() {
             backend::cpu::parallel_for(rows, n * 4, [&](std::int64_t b, std::int64_t e) {
                 for (std::int64_t r = b; r < e; ++r) {
-                    const T* xr = x.as<T>() + r * n;
-                    T* yr = y.as<T>() + r * n;
-                    T m = xr[0];
-                    for (std::int64_t i = 1; i < n; ++i) m = xr[i] > m ? xr[i] : m;
+                    const backend::cpu::ConstArrayMap<T> xr(x.as<T>() + r * n, n);
+                    backend::cpu::ArrayMap<T> yr(y.as<T>() + r * n, n);
+                    T m = xr.maxCoeff();
                     if (std::isinf(m) && m < 0) m = 0;  // a fully masked row gives NaN like PyTorch, not a crash
-                    T s = 0;
-                    for (std::int64_t i = 0; i < n; ++i) {
-                        yr[i] = std::exp(xr[i] - m);
-                        s += yr[i];
-                    }
-                    if (log) {
-                        const T ls = std::log(s) + m;
-                        for (std::int64_t i = 0; i < n; ++i) yr[i] = xr[i] - ls;
-                    } else {
-                        const T inv = T(1) / s;
-                        for (std::int64_t i = 0; i < n; ++i) yr[i] *= inv;
-                    }
+                    // Packet exp, the row's only transcendental pass; masked (-inf) entries are set to
+                    // exactly 0, since Eigen's double exp(-inf) is a denormal, not 0.
+                    yr = (xr > -std::numeric_limits<T>::infinity()).select((xr - m).exp(), T(0));
+                    const T s = yr.sum();
+                    if (log) yr = xr - (std::log(s) + m);
+                    else yr *= T(1) / s;
                 }
             });
         });
