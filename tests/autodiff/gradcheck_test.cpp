@@ -23,7 +23,7 @@ template <class F> void check(F f, const In& in) {
 TEST(Gradcheck, UnaryOps) {
     const V x = param({3, 4});
     for (auto op : {omni::unary_op::neg, omni::unary_op::exp, omni::unary_op::tanh, omni::unary_op::sigmoid, omni::unary_op::relu,
-                    omni::unary_op::gelu_erf, omni::unary_op::gelu_tanh, omni::unary_op::silu, omni::unary_op::abs, omni::unary_op::square}) {
+                    omni::unary_op::gelu_erf, omni::unary_op::gelu_tanh, omni::unary_op::silu, omni::unary_op::abs, omni::unary_op::square, omni::unary_op::softplus}) {
         SCOPED_TRACE(omni::name_of(op));
         check([op](const In& v) { return omni::unary(op, v[0]); }, {x});
     }

@@ -7,6 +7,7 @@
 #include "omni/backend/cpu.hpp"
 
 using T = omni::Tensor<omni::cpu>;
+using D = T;
 using omni::Shape;
 
 namespace {
@@ -44,6 +45,8 @@ TEST(Unary, MatchesStdMath) {
     check(omni::neg(x), [](double a) { return -a; });
     check(omni::abs(x), [](double a) { return std::abs(a); });
     check(omni::square(x), [](double a) { return a * a; });
+    check(omni::softplus(x), [](double a) { return std::log(1 + std::exp(a)); });
+    EXPECT_EQ(omni::softplus(D::from_data<double>({1000.0, -1000.0}, {2})).to_vector<double>(), (std::vector<double>{1000.0, 0.0}));
     const T p = omni::abs(x) + 0.1;
     const auto ps = v(p);
     const auto l = v(omni::log(p)), s = v(omni::sqrt(p)), r = v(omni::rsqrt(p)), pw = v(omni::pow(p, 1.5));

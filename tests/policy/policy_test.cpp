@@ -154,7 +154,7 @@ TYPED_TEST(PolicyTest, UnaryOpsAndBackwardOnStridedInput) {
     using omni::unary_op;
     const std::vector<unary_op> ops{unary_op::neg,  unary_op::exp,      unary_op::log,       unary_op::sqrt, unary_op::rsqrt,
                                     unary_op::tanh, unary_op::sigmoid, unary_op::relu,      unary_op::gelu_erf,
-                                    unary_op::gelu_tanh, unary_op::silu, unary_op::abs,     unary_op::square};
+                                    unary_op::gelu_tanh, unary_op::silu, unary_op::abs,     unary_op::square, unary_op::softplus};
     for (dtype t : {dtype::f32, dtype::f64})
         for (unary_op op : ops) {
             const bool positive = op == unary_op::log || op == unary_op::sqrt || op == unary_op::rsqrt;

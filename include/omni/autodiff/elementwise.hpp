@@ -25,6 +25,7 @@ template <class P> Var<P> gelu_tanh(const Var<P>& x) { return unary(unary_op::ge
 template <class P> Var<P> silu(const Var<P>& x) { return unary(unary_op::silu, x); }
 template <class P> Var<P> abs(const Var<P>& x) { return unary(unary_op::abs, x); }
 template <class P> Var<P> square(const Var<P>& x) { return unary(unary_op::square, x); }
+template <class P> Var<P> softplus(const Var<P>& x) { return unary(unary_op::softplus, x); }
 
 template <class P> Var<P> binary(binary_op op, const Var<P>& a, const Var<P>& b) {
     Tensor<P> out = binary(op, a.value(), b.value());

@@ -57,6 +57,7 @@ template <device_policy P> Tensor<P> gelu_tanh(const Tensor<P>& x) { return unar
 template <device_policy P> Tensor<P> silu(const Tensor<P>& x) { return unary(unary_op::silu, x); }
 template <device_policy P> Tensor<P> abs(const Tensor<P>& x) { return unary(unary_op::abs, x); }
 template <device_policy P> Tensor<P> square(const Tensor<P>& x) { return unary(unary_op::square, x); }
+template <device_policy P> Tensor<P> softplus(const Tensor<P>& x) { return unary(unary_op::softplus, x); }
 
 template <device_policy P> Tensor<P> binary(binary_op op, const Tensor<P>& a, const Tensor<P>& b) {
     const char* name = name_of(op);

@@ -8,13 +8,13 @@
 
 namespace omni {
 
-enum class unary_op : std::uint8_t { neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, gelu_erf, gelu_tanh, silu, abs, square };
+enum class unary_op : std::uint8_t { neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, gelu_erf, gelu_tanh, silu, abs, square, softplus };
 enum class binary_op : std::uint8_t { add, sub, mul, div, maximum, minimum };
 enum class scalar_op : std::uint8_t { add, mul, pow };
 enum class compare_op : std::uint8_t { eq, ne, lt, le, gt, ge };
 
 inline const char* name_of(unary_op op) {
-    constexpr const char* n[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu", "abs", "square"};
+    constexpr const char* n[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu", "abs", "square", "softplus"};
     return n[static_cast<int>(op)];
 }
 inline const char* name_of(binary_op op) {
@@ -37,7 +37,8 @@ template <unary_op Op, class T> OMNI_HD inline T unary_fwd(T x) {
     else if constexpr (Op == unary_op::gelu_tanh) return T(0.5) * x * (T(1) + tanh(k_tanh * (x + T(0.044715) * x * x * x)));
     else if constexpr (Op == unary_op::silu) return x / (T(1) + exp(-x));
     else if constexpr (Op == unary_op::abs) return abs(x);
-    else return x * x;
+    else if constexpr (Op == unary_op::square) return x * x;
+    else return x > T(0) ? x + std::log1p(exp(-x)) : std::log1p(exp(x));  // softplus, stable both ways
 }
 
 template <unary_op Op, class T> OMNI_HD inline T unary_bwd(T x, T y, T g) {
@@ -64,7 +65,8 @@ template <unary_op Op, class T> OMNI_HD inline T unary_bwd(T x, T y, T g) {
         const T s = T(1) / (T(1) + exp(-x));
         return g * s * (T(1) + x * (T(1) - s));
     } else if constexpr (Op == unary_op::abs) return x > T(0) ? g : (x < T(0) ? -g : T(0));
-    else return g * T(2) * x;
+    else if constexpr (Op == unary_op::square) return g * T(2) * x;
+    else return g / (T(1) + exp(-x));  // softplus' = sigmoid
 }
 
 // Calls f.template operator()<Op>() with the unary op as a compile-time constant, so the switch
@@ -75,8 +77,9 @@ template <class F> decltype(auto) dispatch_unary(unary_op op, F&& f) {
         OMNI_UNARY_CASE(neg) OMNI_UNARY_CASE(exp) OMNI_UNARY_CASE(log) OMNI_UNARY_CASE(sqrt)
         OMNI_UNARY_CASE(rsqrt) OMNI_UNARY_CASE(tanh) OMNI_UNARY_CASE(sigmoid) OMNI_UNARY_CASE(relu)
         OMNI_UNARY_CASE(gelu_erf) OMNI_UNARY_CASE(gelu_tanh) OMNI_UNARY_CASE(silu) OMNI_UNARY_CASE(abs)
+        OMNI_UNARY_CASE(square)
 #undef OMNI_UNARY_CASE
-        default: return f.template operator()<unary_op::square>();
+        default: return f.template operator()<unary_op::softplus>();
     }
 }
 
