@@ -12,6 +12,10 @@
 #include "omni/autodiff/all.hpp"
 #include "omni/backend/cpu.hpp"
 #include "omni/io/weights.hpp"
+#include "omni/loss/gram.hpp"
+#include "omni/loss/info_nce.hpp"
+#include "omni/loss/nt_xent.hpp"
+#include "omni/loss/sigmoid.hpp"
 #include "omni/nn/embedding.hpp"
 #include "omni/nn/transformer.hpp"
 
@@ -148,4 +152,35 @@ TEST(Parity, ViTB32Encoder) {
     omni::Generator g(1);
     nn::Transformer<A> m(nn::vit_b32, g);
     check("vit_b32", m, {"x"}, [](auto& m, Inputs& i) { return m(i["x"]); });
+}
+
+namespace {
+// A parameter holder for losses whose learnable scalars live outside a loss module.
+struct Tau : nn::Module {
+    V tau = nn::make_param<A>(D::full({1}, 0.07));
+    template <class Vis> void visit(Vis& v) { v.param("tau", tau); }
+};
+struct NoParams : nn::Module {
+    template <class Vis> void visit(Vis&) {}
+};
+}  // namespace
+
+TEST(Parity, NTXentLoss) {
+    NoParams m;
+    check("loss_nt_xent", m, {"z1", "z2"}, [](auto&, Inputs& i) { return omni::loss::nt_xent(i["z1"], i["z2"], {.temperature = 0.05}); });
+}
+
+TEST(Parity, InfoNCELoss) {
+    omni::loss::InfoNCE<A> m;
+    check("loss_info_nce", m, {"x", "y"}, [](auto& m, Inputs& i) { return m(i["x"], i["y"]); });
+}
+
+TEST(Parity, SigmoidLoss) {
+    omni::loss::SigmoidLoss<A> m;
+    check("loss_sigmoid", m, {"x", "y"}, [](auto& m, Inputs& i) { return m(i["x"], i["y"]); });
+}
+
+TEST(Parity, GramLoss) {
+    Tau m;
+    check("loss_gram", m, {"t", "v", "a"}, [](auto& m, Inputs& i) { return omni::loss::gram_loss(i["t"], {i["v"], i["a"]}, m.tau); });
 }

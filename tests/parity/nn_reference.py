@@ -94,6 +94,45 @@ class Activations(tnn.Module):
         return torch.stack([F.relu(x), F.gelu(x), F.gelu(x, approximate="tanh"), F.silu(x), torch.tanh(x), torch.sigmoid(x)])
 
 
+class Scalars(tnn.Module):
+    """Holds a loss's learnable scalars under the names omni's loss modules use."""
+
+    def __init__(self, **values):
+        super().__init__()
+        for k, v in values.items():
+            setattr(self, k, tnn.Parameter(torch.tensor([v])))
+
+
+def nt_xent(z1, z2, tau):
+    """The Omni-C reference form: delete the diagonal, targets N + i - 1 and i."""
+    n = z1.shape[0]
+    u = F.normalize(torch.cat([z1, z2]), dim=1)
+    s = (u @ u.T)[~torch.eye(2 * n, dtype=torch.bool)].view(2 * n, 2 * n - 1) / tau
+    return F.cross_entropy(s, torch.cat([torch.arange(n) + n - 1, torch.arange(n)]))
+
+
+def info_nce(x, y, log_scale):
+    logits = log_scale.clamp(0, math.log(100)).exp() * F.normalize(x, dim=1) @ F.normalize(y, dim=1).T
+    t = torch.arange(x.shape[0])
+    return (F.cross_entropy(logits, t) + F.cross_entropy(logits.T, t)) / 2
+
+
+def sigmoid_loss(x, y, t, b):
+    logits = t.exp() * F.normalize(x, dim=1) @ F.normalize(y, dim=1).T + b
+    z = 2 * torch.eye(x.shape[0], dtype=x.dtype) - 1
+    return -F.logsigmoid(z * logits).sum() / x.shape[0]
+
+
+def gram_loss(t, v, a, tau):
+    """Volumes from explicit 3 x 3 Gram determinants (an independent route to omni's closed form)."""
+    t, v, a = (F.normalize(e, dim=1) for e in (t, v, a))
+    b = t.shape[0]
+    vecs = torch.stack([t[:, None, :].expand(b, b, -1), v[None].expand(b, b, -1), a[None].expand(b, b, -1)], dim=2)
+    vol = torch.linalg.det(vecs @ vecs.transpose(-1, -2)).abs().sqrt()
+    logits, lbl = -vol / tau, torch.arange(b)
+    return (F.cross_entropy(logits, lbl, label_smoothing=0.1) + F.cross_entropy(logits.T, lbl, label_smoothing=0.1)) / 2
+
+
 def run(out_dir, name, module, inputs, call, randomize=True):
     """inputs: name -> tensor (float ones get gradients); call(module, inputs) -> output.
 
@@ -147,6 +186,13 @@ def main():
     run(out_dir, "block", Block(64, 4), {"x": r(2, 9, 64), "mask": torch.tensor([[False] * 9, [False] * 6 + [True] * 3])},
         lambda m, i: m(i["x"], mask=i["mask"]))
     run(out_dir, "encoder_small", Encoder(3, 64, 4), {"x": r(2, 9, 64)}, lambda m, i: m(i["x"]))
+    run(out_dir, "loss_nt_xent", Scalars(), {"z1": r(6, 8), "z2": r(6, 8)}, lambda m, i: nt_xent(i["z1"], i["z2"], 0.05))
+    run(out_dir, "loss_info_nce", Scalars(logit_scale=math.log(1 / 0.07)), {"x": r(6, 8), "y": r(6, 8)},
+        lambda m, i: info_nce(i["x"], i["y"], m.logit_scale), randomize=False)
+    run(out_dir, "loss_sigmoid", Scalars(logit_scale=math.log(10), logit_bias=-10.0), {"x": r(6, 8), "y": r(6, 8)},
+        lambda m, i: sigmoid_loss(i["x"], i["y"], m.logit_scale, m.logit_bias), randomize=False)
+    run(out_dir, "loss_gram", Scalars(tau=0.07), {"t": r(5, 8), "v": r(5, 8), "a": r(5, 8)},
+        lambda m, i: gram_loss(i["t"], i["v"], i["a"], m.tau), randomize=False)
     run(out_dir, "vit_b32", Encoder(12, 768, 12), {"x": r(2, 50, 768)}, lambda m, i: m(i["x"]))
 
 

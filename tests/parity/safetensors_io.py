@@ -13,7 +13,7 @@ _TYPES = {v: k for k, v in _NAMES.items()}
 def save(path, arrays):
     header, blobs, off = {}, [], 0
     for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
+        a = np.asarray(arrays[name], order="C")  # (ascontiguousarray would turn a 0-d array into shape (1,))
         b = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": _NAMES[a.dtype], "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
