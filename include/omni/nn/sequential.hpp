@@ -109,6 +109,12 @@ template <class Block> struct Stack : Module {
         for (auto& b : blocks) h = b.forward(h);
         return h;
     }
+    // For blocks whose forward is const (no mutable state such as a dropout stream).
+    template <class T> T forward(const T& x) const {
+        T h = x;
+        for (const auto& b : blocks) h = b.forward(h);
+        return h;
+    }
     template <class T> T operator()(const T& x) { return forward(x); }
 };
 
