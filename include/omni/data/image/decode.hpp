@@ -1,0 +1,130 @@
+#pragma once
+// PNG and JPEG decoding into float32 tensors in [0, 1], through stb_image (Debian libstb-dev,
+// /usr/include/stb/stb_image.h): one well-kept decoder for both formats, nothing to link.
+//
+// Output: [C, H, W] (default, the layout of torchvision's ToTensor and of every transform in
+// image/transforms.hpp) or [H, W, C]. 8-bit images are divided by 255, 16-bit PNGs by 65535.
+// `channels` asks stb_image to convert (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; 0 keeps the file's
+// own). Its RGB -> grey uses integer weights (77, 150, 29) / 256, close to but not exactly
+// PIL's convert("L"); its JPEG IDCT and chroma upsampling can differ from libjpeg-turbo by a
+// level or two, so decoded JPEG pixels match PIL's to about 2/255, PNG pixels exactly.
+//
+// Why stb is compiled here, static: a header-only library cannot ask its users for the one
+// translation unit that stb normally wants (STB_IMAGE_IMPLEMENTATION). With STB_IMAGE_STATIC
+// every TU that includes this header gets its own internal copy, so no symbol is ever defined
+// twice at link time. Only PNG and JPEG are compiled in, which keeps the cost to about a second
+// of compile time per TU. A TU that already includes stb_image.h itself (and compiles it
+// somewhere as usual) must include it before this header; omni then calls that stb_image.
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "omni/core/error.hpp"
+#include "omni/policy/cpu.hpp"
+#include "omni/tensor/tensor.hpp"
+
+#ifndef STBI_INCLUDE_STB_IMAGE_H
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_NO_STDIO  // files are read here, so open errors become io_error with the path
+#if defined(__GNUC__)
+#pragma GCC diagnostic push  // stb's own code is not ours to warn about (unused statics, casts)
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#endif
+#include <stb/stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+#undef STB_IMAGE_STATIC
+#undef STB_IMAGE_IMPLEMENTATION
+#undef STBI_ONLY_PNG
+#undef STBI_ONLY_JPEG
+#undef STBI_NO_STDIO
+#endif
+
+namespace omni::data {
+
+enum class ImageLayout { chw, hwc };
+
+struct DecodeOptions {
+    int channels = 0;  // 0: as stored; 1..4: converted by the decoder
+    ImageLayout layout = ImageLayout::chw;
+};
+
+namespace detail {
+
+// stb_image allocates with malloc; this frees on every path, including a throw.
+struct StbPixels {
+    void* p = nullptr;
+    StbPixels() = default;
+    StbPixels(const StbPixels&) = delete;
+    StbPixels& operator=(const StbPixels&) = delete;
+    ~StbPixels() { stbi_image_free(p); }
+};
+
+template <class T>
+Tensor<cpu> pixels_to_tensor(const T* px, int h, int w, int c, float scale, ImageLayout layout) {
+    const std::int64_t H = h, W = w, C = c;
+    Tensor<cpu> t = layout == ImageLayout::chw ? Tensor<cpu>::empty({C, H, W}) : Tensor<cpu>::empty({H, W, C});
+    float* dst = t.data<float>();
+    if (layout == ImageLayout::hwc) {
+        for (std::int64_t i = 0; i < H * W * C; ++i) dst[i] = static_cast<float>(px[i]) / scale;
+    } else {
+        for (std::int64_t y = 0; y < H; ++y)
+            for (std::int64_t x = 0; x < W; ++x)
+                for (std::int64_t k = 0; k < C; ++k) dst[(k * H + y) * W + x] = static_cast<float>(px[(y * W + x) * C + k]) / scale;
+    }
+    return t;
+}
+
+}  // namespace detail
+
+// Decodes PNG or JPEG bytes; `name` (a path, usually) labels errors.
+inline Tensor<cpu> decode_image(std::span<const std::uint8_t> bytes, const DecodeOptions& opt = {},
+                                const std::string& name = "<memory>") {
+    const char* op = "decode_image";
+    if (opt.channels < 0 || opt.channels > 4)
+        throw value_error(op, "expected channels in 0..4 (0 keeps the file's), got " + std::to_string(opt.channels));
+    if (bytes.empty()) throw io_error(op, "expected PNG or JPEG bytes in '" + name + "', got an empty file");
+    if (bytes.size() > static_cast<std::size_t>(INT_MAX))
+        throw io_error(op, "expected an encoded image under 2 GiB in '" + name + "', got " + std::to_string(bytes.size()) + " bytes");
+    const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+    const int len = static_cast<int>(bytes.size());
+    int w = 0, h = 0, stored = 0;
+    detail::StbPixels px;
+    const bool wide = stbi_is_16_bit_from_memory(data, len) != 0;
+    px.p = wide ? static_cast<void*>(stbi_load_16_from_memory(data, len, &w, &h, &stored, opt.channels))
+                : static_cast<void*>(stbi_load_from_memory(data, len, &w, &h, &stored, opt.channels));
+    if (!px.p) {
+        const char* why = stbi_failure_reason();
+        throw io_error(op, "expected a decodable PNG or JPEG image in '" + name + "', got decoder error \"" +
+                               (why ? why : "unknown") + "\"");
+    }
+    const int c = opt.channels ? opt.channels : stored;
+    return wide ? detail::pixels_to_tensor(static_cast<const stbi_us*>(px.p), h, w, c, 65535.0f, opt.layout)
+                : detail::pixels_to_tensor(static_cast<const stbi_uc*>(px.p), h, w, c, 255.0f, opt.layout);
+}
+
+// Reads and decodes one image file.
+inline Tensor<cpu> load_image(const std::filesystem::path& path, const DecodeOptions& opt = {}) {
+    std::error_code ec;
+    std::ifstream in;
+    if (std::filesystem::is_regular_file(path, ec)) in.open(path, std::ios::binary);
+    if (!in.is_open()) throw io_error("load_image", "expected a readable image file, got none at '" + path.string() + "'");
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw io_error("load_image", "expected to read '" + path.string() + "', got a read error");
+    return decode_image(bytes, opt, path.string());
+}
+
+}  // namespace omni::data
