@@ -16,6 +16,7 @@
 #include "omni/loss/info_nce.hpp"
 #include "omni/loss/nt_xent.hpp"
 #include "omni/loss/sigmoid.hpp"
+#include "omni/models/omni_c.hpp"
 #include "omni/nn/embedding.hpp"
 #include "omni/nn/transformer.hpp"
 
@@ -183,4 +184,31 @@ TEST(Parity, SigmoidLoss) {
 TEST(Parity, GramLoss) {
     Tau m;
     check("loss_gram", m, {"t", "v", "a"}, [](auto& m, Inputs& i) { return omni::loss::gram_loss(i["t"], {i["v"], i["a"]}, m.tau); });
+}
+
+TEST(Parity, OmniCEmbeddingsLossAndEveryGradient) {
+    // A small Omni-C with all three embedders, the shared backbone and three heads; two views per
+    // modality, NT-Xent (tau 0.05) per modality, summed. Positions must match before loading.
+    using omni::models::modality;
+    omni::Generator g(1);
+    const omni::models::OmniCConfig cfg{.dim = 32, .depth = 2, .heads = 4, .image_size = 14, .image_patch = 7, .audio_mels = 16,
+                                        .audio_frames = 32, .audio_patch = 8, .vocab = 50, .text_len = 6, .head_hidden = 32, .head_out = 32};
+    omni::models::OmniC<A, modality::image, modality::audio, modality::text> m(cfg, g);
+    const auto f = load_case("omni_c");
+    for (const char* b : {"pos_embed_image", "pos_embed_audio", "pos_embed_text"}) {
+        const V& mine = std::string(b) == "pos_embed_image" ? m.pos_embed_image : std::string(b) == "pos_embed_audio" ? m.pos_embed_audio : m.pos_embed_text;
+        EXPECT_LE(rel_error(mine.value(), f.at(b)), 1e-7) << b;
+    }
+    check("omni_c", m, {"image1", "image2", "audio1", "audio2", "text1", "text2"}, [&](auto& m, Inputs& i) {
+        V total;
+        for (modality mod : {modality::image, modality::audio, modality::text}) {
+            const std::string n = omni::models::name_of(mod);
+            const V z1 = m.forward(mod, i[n + "1"]), z2 = m.forward(mod, i[n + "2"]);
+            EXPECT_LE(rel_error(z1.value(), f.at("emb." + n + "1")), tolerance) << n;
+            EXPECT_LE(rel_error(z2.value(), f.at("emb." + n + "2")), tolerance) << n;
+            const V l = omni::loss::nt_xent(z1, z2, {.temperature = 0.05});
+            total = total.defined() ? total + l : l;
+        }
+        return total;
+    });
 }

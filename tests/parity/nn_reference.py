@@ -133,6 +133,66 @@ def gram_loss(t, v, a, tau):
     return (F.cross_entropy(logits, lbl, label_smoothing=0.1) + F.cross_entropy(logits.T, lbl, label_smoothing=0.1)) / 2
 
 
+def sincos_1d(n, e):
+    k = torch.arange(e // 2, dtype=torch.float64)
+    w = 10000.0 ** (-k / (e // 2))
+    a = torch.arange(n, dtype=torch.float64)[:, None] * w[None]
+    return torch.cat([a.sin(), a.cos()], dim=1)
+
+
+def sincos_2d(rows, cols, e):
+    """Omni-C / MAE layout: first half encodes the column, second half the row; a zero CLS row."""
+    r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")
+    col, row = sincos_1d(cols, e // 2)[c.reshape(-1)], sincos_1d(rows, e // 2)[r.reshape(-1)]
+    return torch.cat([torch.zeros(1, e, dtype=torch.float64), torch.cat([col, row], dim=1)])
+
+
+class OmniC(tnn.Module):
+    """Omni-C written from the paper and seed-systems.md 1.2-1.6, with omni's parameter names."""
+
+    def __init__(self, d=32, depth=2, heads=4, vocab=50, text_len=6):
+        super().__init__()
+        self.patch_embed_image = tnn.Module()
+        self.patch_embed_image.proj = tnn.Conv2d(3, d, 7, 7)
+        self.patch_embed_audio = tnn.Module()
+        self.patch_embed_audio.proj = tnn.Conv2d(1, d, 8, 8)
+        self.text_embed = tnn.Embedding(vocab, d)
+        self.register_buffer("pos_embed_image", sincos_2d(2, 2, d).float())
+        self.register_buffer("pos_embed_audio", sincos_2d(2, 4, d).float())
+        self.register_buffer("pos_embed_text", sincos_1d(text_len, d).float())
+        self.cls_token = tnn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.blocks = tnn.ModuleList([Block(d, heads) for _ in range(depth)])
+        self.norm = tnn.LayerNorm(d, eps=1e-6)
+        for m in ("image", "audio", "text"):
+            h = tnn.Module()
+            h.fc1, h.fc2 = tnn.Linear(d, d), tnn.Linear(d, d)
+            setattr(self, "head_" + m, h)
+
+    def forward(self, m, x):
+        if m == "text":
+            t, cls = self.text_embed(x) + self.pos_embed_text, self.cls_token
+        else:
+            pe, pos = getattr(self, "patch_embed_" + m), getattr(self, "pos_embed_" + m)
+            t = pe.proj(x).flatten(2).transpose(1, 2) + pos[1:]
+            cls = self.cls_token + pos[:1]
+        x = torch.cat([cls.expand(t.shape[0], -1, -1), t], dim=1)
+        for b in self.blocks:
+            x = b(x)
+        h = self.norm(x)[:, 0]
+        head = getattr(self, "head_" + m)
+        return head.fc2(F.relu(head.fc1(h)))
+
+
+def omni_c_step(model, i):
+    """Both views of each modality through the shared encoder, NT-Xent per modality, summed."""
+    extras, total = {}, 0
+    for m in ("image", "audio", "text"):
+        z1, z2 = model(m, i[m + "1"]), model(m, i[m + "2"])
+        extras["emb." + m + "1"], extras["emb." + m + "2"] = z1, z2
+        total = total + nt_xent(z1, z2, 0.05)
+    return total, extras
+
+
 def run(out_dir, name, module, inputs, call, randomize=True):
     """inputs: name -> tensor (float ones get gradients); call(module, inputs) -> output.
 
@@ -151,6 +211,9 @@ def run(out_dir, name, module, inputs, call, randomize=True):
         if t.is_floating_point():
             t.requires_grad_(True)
     out = call(module, inputs)
+    extras = {}
+    if isinstance(out, tuple):
+        out, extras = out
     upstream = torch.randn(out.shape, generator=g, dtype=torch.float64).float().double()
     (out * upstream).sum().backward()
     upstream_f32 = upstream.float()
@@ -162,6 +225,7 @@ def run(out_dir, name, module, inputs, call, randomize=True):
         if t.is_floating_point():
             arrays["grad.in." + k] = f32(t.grad)
     arrays["out"] = f32(out)
+    arrays.update({k: f32(v) for k, v in extras.items()})
     arrays["upstream"] = upstream_f32.numpy()
     safetensors_io.save(os.path.join(out_dir, name + ".safetensors"), arrays)
     print(f"{name}: out {tuple(out.shape)}, {len(list(module.parameters()))} parameters")
@@ -193,6 +257,9 @@ def main():
         lambda m, i: sigmoid_loss(i["x"], i["y"], m.logit_scale, m.logit_bias), randomize=False)
     run(out_dir, "loss_gram", Scalars(tau=0.07), {"t": r(5, 8), "v": r(5, 8), "a": r(5, 8)},
         lambda m, i: gram_loss(i["t"], i["v"], i["a"], m.tau), randomize=False)
+    ids = lambda: torch.randint(0, 50, (3, 6))  # noqa: E731
+    run(out_dir, "omni_c", OmniC(), {"image1": r(3, 3, 14, 14), "image2": r(3, 3, 14, 14), "audio1": r(3, 1, 16, 32),
+                                     "audio2": r(3, 1, 16, 32), "text1": ids(), "text2": ids()}, omni_c_step)
     run(out_dir, "vit_b32", Encoder(12, 768, 12), {"x": r(2, 50, 768)}, lambda m, i: m(i["x"]))
 
 
