@@ -9,6 +9,7 @@ on real formants, pauses and silences rather than synthetic tones. For every cli
   omni_c_fbank          Kaldi fbank with the Omni-C settings (seed-systems 1.7 step 2) of the
                         32 kHz clip after the 800-sample minimum and mean removal
   ast_fbank             the same with the AST settings on the 16 kHz clip
+  kaldi_<i>             other Kaldi options (windows, energy, edges, ranges), one clip
   omni_c_view           the whole Omni-C evaluation pipeline from the 22.05 kHz file: resample,
                         pad, mean, fbank, mirror-pad to 256 frames, normalise, [128, 256]
 Each reference is computed twice: by torchaudio in float64 (the exact result of its algorithm; the
@@ -50,6 +51,17 @@ OMNI_C = dict(htk_compat=True, sample_frequency=32000, use_energy=False, window_
               num_mel_bins=128, dither=0.0, frame_shift=39.12, frame_length=25.0)
 AST = dict(htk_compat=True, sample_frequency=16000, use_energy=False, window_type="hanning",
            num_mel_bins=128, dither=0.0, frame_shift=10.0, frame_length=25.0)
+# Other Kaldi options on the 16 kHz "fox" clip (kind kaldi_<i>); audio_parity_test.cpp mirrors
+# this table. Linear (non-log) outputs are compared after a log, like the others.
+VARIANTS = [
+    dict(window_type="hamming", snip_edges=False),
+    dict(window_type="povey", use_energy=True, htk_compat=False),
+    dict(window_type="rectangular", use_energy=True, raw_energy=False, energy_floor=0.0, use_power=False),
+    dict(window_type="blackman", round_to_power_of_two=False, low_freq=100.0, high_freq=-400.0, num_mel_bins=40,
+         preemphasis_coefficient=0.0, remove_dc_offset=False),
+    dict(use_log_fbank=False, frame_shift=12.5, frame_length=20.0, num_mel_bins=64, low_freq=64.0, high_freq=7800.0),
+    dict(),  # Kaldi's defaults: povey window, 23 bins
+]
 ENCODINGS = [("PCM_U", 8), ("PCM_S", 16), ("PCM_S", 24), ("PCM_S", 32), ("PCM_F", 32), ("PCM_F", 64)]
 
 
@@ -130,6 +142,9 @@ def main() -> int:
         case("omni_c_view", src, f"{name}.omni_c_view", view)
 
         if name == "fox":
+            for i, variant in enumerate(VARIANTS):
+                case(f"kaldi_{i}", f"{name}.16k.wav", f"{name}.kaldi_{i}",
+                     lambda dt, v=variant: kaldi.fbank(x16.to(dt), sample_frequency=16000, dither=0.0, **v))
             # Three different channels so a wrong down-mix or channel stride shows.
             multi = torch.cat([x, -0.5 * x, 0.25 * torch.roll(x, 7, dims=1)])
             for enc, bits in ENCODINGS:
