@@ -3,7 +3,7 @@
 # update once); anyone else gets the command to run.
 set -euo pipefail
 pkgs=(cmake g++ make libeigen3-dev xtensor-dev libcereal-dev libfftw3-dev libgtest-dev libgmock-dev
-      libbenchmark-dev python3 python3-torch python3-numpy time
+      libbenchmark-dev python3 python3-venv python3-torch python3-numpy time
       zlib1g-dev libstb-dev dataset-fashion-mnist wordnet-base espeak-ng python3-torchvision python3-torchaudio)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -14,6 +14,7 @@ build=${BUILD_DIR:-build}
 python3 scripts/check_layers.py
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_BENCHMARKS=ON -DOMNI_BUILD_EXAMPLES=ON
 cmake --build "$build" -j "$jobs"
-(cd "$build" && ctest --output-on-failure -j "$jobs")
+# Tests run side by side: idle OpenMP workers must sleep, not spin against the other test's threads.
+(cd "$build" && OMP_WAIT_POLICY=passive ctest --output-on-failure -j "$jobs")
 scripts/check_install.sh
 scripts/compile_cost.sh tests/autodiff/gradcheck_test.cpp tests/ops/ops_test.cpp
