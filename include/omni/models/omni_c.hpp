@@ -50,6 +50,7 @@ template <class P, modality... Ms> struct OmniC : nn::Module {
     static_assert(((static_cast<int>(Ms) >= 0) && ...) && (int(has(modality::image)) + int(has(modality::audio)) + int(has(modality::text))) == sizeof...(Ms),
                   "omni::models::OmniC: each modality may appear once");
     using D = nn::device_of_t<P>;
+    using policy_type = P;
 
     OmniCConfig cfg;
     nn::PatchEmbed<P> patch_embed_image, patch_embed_audio;

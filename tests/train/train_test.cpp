@@ -1,0 +1,299 @@
+// The train layer: cereal checkpoints (round trip, atomic writes, corrupt files), the Omni-C
+// pretraining loop (loss falls, resume is bit-exact), linear probe, SAIL alignment, progress.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "omni/backend/cpu.hpp"
+#include "omni/data/text/augment.hpp"
+#include "omni/io/checkpoint.hpp"
+#include "omni/train/sail.hpp"
+
+using D = omni::Tensor<omni::cpu>;
+using A = omni::autodiff<omni::cpu>;
+using V = omni::Var<omni::cpu>;
+namespace fs = std::filesystem;
+using omni::models::modality;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+    const fs::path d = fs::temp_directory_path() / ("omni_train_test_" + name + "_" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+omni::models::OmniCConfig micro() {
+    auto c = omni::models::omni_c_tiny;
+    c.dim = 32, c.depth = 1, c.heads = 2, c.head_hidden = 32, c.head_out = 16, c.vocab = 64, c.text_len = 8;
+    c.image_size = 8, c.image_patch = 4;
+    return c;
+}
+
+using Micro = omni::models::OmniC<A, modality::image, modality::text>;
+
+// 64 synthetic 8x8 "images" and token rows, with noisy views: enough for the loss to fall.
+std::vector<omni::train::ModalityViews> micro_data() {
+    omni::Generator g(5);
+    const D images = D::randn({64, 3, 8, 8}, g);
+    std::vector<std::int64_t> ids(64 * 8);
+    for (auto& t : ids) t = 1 + static_cast<std::int64_t>(g.uniform() * 63);
+    const D tokens = D::from_data(ids, {64, 8});
+    const auto take = [](const D& t, std::span<const std::int64_t> idx) {
+        return omni::index_select(t, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
+    };
+    omni::train::ViewMaker image_views = [=](std::span<const std::int64_t> idx, omni::Generator& gen) {
+        const D x = take(images, idx);
+        return std::pair{omni::add(x, D::randn(x.shape(), gen, omni::dtype::f32, 0, 0.1)), omni::add(x, D::randn(x.shape(), gen, omni::dtype::f32, 0, 0.1))};
+    };
+    omni::train::ViewMaker text_views = [=](std::span<const std::int64_t> idx, omni::Generator& gen) {
+        const D x = take(tokens, idx);
+        omni::data::TextAugmentOptions o;
+        o.seq_len = 8;
+        o.mask_id = 3;  // inside the micro vocabulary
+        return std::pair{omni::data::augment_text(x, gen, o), omni::data::augment_text_strong(x, gen, o)};
+    };
+    return {{modality::image, 64, image_views}, {modality::text, 64, text_views}};
+}
+
+std::vector<float> flat_weights(Micro& m) {
+    std::vector<float> out;
+    omni::nn::for_each_parameter(m, [&](const std::string&, const V& t) {
+        const auto v = t.value().to_vector<float>();
+        out.insert(out.end(), v.begin(), v.end());
+    });
+    return out;
+}
+
+}  // namespace
+
+TEST(Checkpoint, RoundTripRestoresWeightsMomentsAndState) {
+    const fs::path dir = temp_dir("roundtrip");
+    omni::Generator g(1);
+    omni::nn::Linear<A> lin({.in = 4, .out = 3}, g);
+    omni::optim::AdamW<omni::cpu> opt(omni::optim::nn_param_groups(lin, 0.1), {.lr = 1e-2});
+    for (int i = 0; i < 3; ++i) {
+        omni::sum(omni::square(lin(V(D::randn({5, 4}, g))))).backward();
+        opt.step();
+        opt.zero_grad();
+    }
+    omni::io::TrainState st{.step = 3, .rng_seed = 9, .rng_offset = 77, .losses = {1.f, 0.5f, 0.25f}, .modalities = {0, 1, 0}, .metadata = {{"k", "v"}}};
+    omni::io::save_checkpoint(dir / "a.ckpt", lin, opt, st);
+
+    omni::Generator g2(2);
+    omni::nn::Linear<A> other({.in = 4, .out = 3}, g2);
+    omni::optim::AdamW<omni::cpu> opt2(omni::optim::nn_param_groups(other, 0.1), {.lr = 1e-2});
+    omni::io::TrainState back;
+    omni::io::load_checkpoint(dir / "a.ckpt", other, opt2, back);
+    EXPECT_EQ(other.weight.value().to_vector<float>(), lin.weight.value().to_vector<float>());
+    EXPECT_EQ(other.bias.value().to_vector<float>(), lin.bias.value().to_vector<float>());
+    for (std::size_t gi = 0; gi < opt.state.size(); ++gi)
+        for (std::size_t i = 0; i < opt.state[gi].size(); ++i) {
+            EXPECT_EQ(opt2.state[gi][i].step, 3);
+            EXPECT_EQ(opt2.state[gi][i].exp_avg.to_vector<float>(), opt.state[gi][i].exp_avg.to_vector<float>());
+            EXPECT_EQ(opt2.state[gi][i].exp_avg_sq.to_vector<float>(), opt.state[gi][i].exp_avg_sq.to_vector<float>());
+        }
+    EXPECT_EQ(back.step, 3);
+    EXPECT_EQ(back.rng_offset, 77u);
+    EXPECT_EQ(back.losses, st.losses);
+    EXPECT_EQ(back.modalities, st.modalities);
+    EXPECT_EQ(back.metadata.at("k"), "v");
+    fs::remove_all(dir);
+}
+
+TEST(Checkpoint, FailedSaveLeavesTheLastGoodFileAndNoTemporary) {
+    const fs::path dir = temp_dir("atomic");
+    omni::Generator g(1);
+    omni::nn::Linear<A> lin({.in = 2, .out = 2}, g);
+    omni::optim::AdamW<omni::cpu> opt(omni::optim::nn_param_groups(lin, 0.1));
+    const fs::path path = dir / "run.ckpt";
+    omni::io::save_checkpoint(path, lin, opt, {.step = 1});
+    const auto size = fs::file_size(path);
+    // The temporary name is taken by a directory, so the write cannot even start.
+    fs::create_directories(path.string() + ".tmp." + std::to_string(::getpid()));
+    EXPECT_THROW(omni::io::save_checkpoint(path, lin, opt, {.step = 2}), omni::io_error);
+    EXPECT_EQ(fs::file_size(path), size);
+    omni::io::TrainState st;
+    omni::io::load_checkpoint(path, lin, opt, st);
+    EXPECT_EQ(st.step, 1);
+    fs::remove_all(dir);
+}
+
+TEST(Checkpoint, MissingTruncatedForeignAndMismatchedFilesThrowClearErrors) {
+    const fs::path dir = temp_dir("bad");
+    omni::Generator g(1);
+    omni::nn::Linear<A> lin({.in = 2, .out = 2}, g);
+    omni::optim::AdamW<omni::cpu> opt(omni::optim::nn_param_groups(lin, 0.1));
+    omni::io::TrainState st;
+    try {
+        omni::io::load_checkpoint(dir / "none.ckpt", lin, opt, st);
+        FAIL();
+    } catch (const omni::io_error& e) {
+        EXPECT_NE(std::string(e.what()).find("load_checkpoint"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("none.ckpt"), std::string::npos);
+    }
+    omni::io::save_checkpoint(dir / "good.ckpt", lin, opt, {.step = 4, .losses = std::vector<float>(100, 1.f)});
+    {  // truncated: half the bytes
+        std::ifstream in(dir / "good.ckpt", std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        std::ofstream(dir / "cut.ckpt", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    }
+    try {
+        omni::io::load_checkpoint(dir / "cut.ckpt", lin, opt, st);
+        FAIL();
+    } catch (const omni::io_error& e) {
+        EXPECT_NE(std::string(e.what()).find("truncated or corrupt"), std::string::npos) << e.what();
+    }
+    std::ofstream(dir / "foreign.ckpt", std::ios::binary) << std::string(64, 'x');
+    EXPECT_THROW(omni::io::load_checkpoint(dir / "foreign.ckpt", lin, opt, st), omni::io_error);
+    omni::nn::Linear<A> wider({.in = 3, .out = 2}, g);
+    omni::optim::AdamW<omni::cpu> opt_w(omni::optim::nn_param_groups(wider, 0.1));
+    try {
+        omni::io::load_checkpoint(dir / "good.ckpt", wider, opt_w, st);
+        FAIL();
+    } catch (const omni::shape_error& e) {
+        EXPECT_NE(std::string(e.what()).find("weight: expected [2, 3], got [2, 2]"), std::string::npos) << e.what();
+    }
+    fs::remove_all(dir);
+}
+
+TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
+    const fs::path dir = temp_dir("resume");
+    const auto data = micro_data();
+    const omni::train::PretrainOptions base{.batch_size = 16, .steps = 24, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr};
+
+    omni::Generator g1(11);
+    Micro straight(micro(), g1);
+    const auto r1 = omni::train::pretrain(straight, data, base);
+    ASSERT_EQ(r1.losses.size(), 24u);
+    EXPECT_EQ(r1.modalities[0], 0);  // round robin: image, text, image, ...
+    EXPECT_EQ(r1.modalities[1], 2);
+    const auto avg = [](const std::vector<float>& v, std::size_t lo, std::size_t hi) {
+        double s = 0;
+        for (std::size_t i = lo; i < hi; ++i) s += v[i];
+        return s / static_cast<double>(hi - lo);
+    };
+    EXPECT_LT(avg(r1.losses, 16, 24), avg(r1.losses, 0, 8));
+
+    auto stopped = base;
+    stopped.checkpoint = (dir / "run.ckpt").string();
+    stopped.checkpoint_every = 5;
+    stopped.stop_after = 10;
+    omni::Generator g2(11);
+    Micro first(micro(), g2);
+    const auto r2 = omni::train::pretrain(first, data, stopped);
+    EXPECT_EQ(r2.steps, 10);
+    // A fresh process: new model object (other initial weights), same options, no stop.
+    stopped.stop_after = 0;
+    omni::Generator g3(99);
+    Micro resumed(micro(), g3);
+    const auto r3 = omni::train::pretrain(resumed, data, stopped);
+    EXPECT_EQ(r3.resumed_from, 10);
+    EXPECT_EQ(r3.steps, 24);
+    EXPECT_EQ(r3.losses, r1.losses);
+    EXPECT_EQ(flat_weights(resumed), flat_weights(straight));
+    fs::remove_all(dir);
+}
+
+TEST(Pretrain, RejectsBadOptionsAndReportsDivergence) {
+    omni::Generator g(1);
+    Micro m(micro(), g);
+    EXPECT_THROW(omni::train::pretrain(m, {}, {}), omni::value_error);
+    auto data = micro_data();
+    EXPECT_THROW(omni::train::pretrain(m, data, {.batch_size = 128, .progress = nullptr}), omni::value_error);  // 64 items
+    EXPECT_THROW(omni::train::pretrain(m, data, {.warmup = 1.5, .progress = nullptr}), omni::value_error);
+    // A corrupt input (NaN pixels) must stop the run with the step and modality, not train on.
+    data[0].views = [](std::span<const std::int64_t> idx, omni::Generator&) {
+        const D x = D::full({static_cast<std::int64_t>(idx.size()), 3, 8, 8}, NAN);
+        return std::pair{x, x};
+    };
+    try {
+        omni::train::pretrain(m, data, {.batch_size = 16, .steps = 4, .progress = nullptr});
+        FAIL() << "a NaN loss must stop the run";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("loss became NaN at step 0 (image)"), std::string::npos) << e.what();
+    }
+}
+
+TEST(LinearProbe, SeparatesLinearlySeparableFeaturesAndChecksInputs) {
+    omni::Generator g(2);
+    const std::int64_t n = 400, f = 8, c = 4;
+    const D centres = D::randn({c, f}, g, omni::dtype::f32, 0, 3.0);
+    std::vector<std::int64_t> y(n);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
+    const D labels = D::from_data(y, {n});
+    const D x = omni::add(omni::index_select(centres, 0, labels), D::randn({n, f}, g));
+    const D xtr = x.slice(0, 0, 300), xte = x.slice(0, 300, 400), ytr = labels.slice(0, 0, 300), yte = labels.slice(0, 300, 400);
+    const auto r = omni::train::linear_probe(xtr, ytr, xte, yte, c, {.epochs = 20, .warmup_epochs = 2, .lr = 1e-2, .standardize = true});
+    EXPECT_GT(r.final_top1, 0.9);
+    EXPECT_EQ(r.test_top1.size(), 20u);
+    EXPECT_GE(r.best_top1, r.final_top1);
+    EXPECT_THROW(omni::train::linear_probe(xtr, yte, xte, yte, c), omni::shape_error);
+    EXPECT_THROW(omni::train::linear_probe(xtr, ytr, xte, yte, 3), omni::value_error);  // label 3 out of range
+    EXPECT_THROW(omni::train::linear_probe(xtr, ytr, xte.slice(1, 0, 4), yte, c), omni::shape_error);
+}
+
+TEST(Encode, MatchesTheModelBatchByBatchWithoutATape) {
+    omni::Generator g(4);
+    Micro m(micro(), g);
+    const D images = D::randn({5, 3, 8, 8}, g);
+    const auto batch = [&](std::span<const std::int64_t> idx) { return images.slice(0, idx.front(), idx.back() + 1); };
+    const D f = omni::train::encode(m, modality::image, 5, batch, 2);
+    omni::no_grad ng;
+    const D ref = m.encode(modality::image, V(images)).value();
+    const auto a = f.to_vector<float>(), b = ref.to_vector<float>();
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5);
+}
+
+TEST(Sail, AlignsPairedFeaturesZeroShotAndRetrieval) {
+    omni::Generator g(3);
+    const std::int64_t n = 600, k = 5, d = 16;
+    // Each modality sees the class through its own random linear map plus noise.
+    const D protos = D::randn({k, d}, g);
+    std::vector<std::int64_t> y(n);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = i % k;
+    const D labels = D::from_data(y, {n});
+    const D wa = D::randn({d, d}, g), wb = D::randn({d, d}, g);
+    const D za = omni::index_select(protos, 0, labels);
+    const D fa = omni::add(omni::matmul(za, wa), D::randn({n, d}, g, omni::dtype::f32, 0, 0.3));
+    const D fb = omni::add(omni::matmul(za, wb), D::randn({n, d}, g, omni::dtype::f32, 0, 0.3));
+    omni::train::SailAligner al({.in = d, .out = 8}, g);
+    const auto losses = omni::train::train_sail(al, {{modality::image, fa, modality::text, fb}}, {.epochs = 30, .batch_size = 64, .lr = 1e-2});
+    EXPECT_LT(losses.back(), losses.front());
+    const D prompts = omni::matmul(protos, wb);  // one template per class
+    EXPECT_GT(omni::train::top1(omni::train::zero_shot(al, modality::image, fa, modality::text, prompts, k), labels), 0.9);
+    EXPECT_GT(omni::train::precision_at_k(al.embed(modality::image, fa), y, al.embed(modality::text, fb), y, 10), 0.9);
+    EXPECT_THROW(omni::train::zero_shot(al, modality::image, fa, modality::text, prompts.slice(0, 0, 4), k), omni::shape_error);
+    EXPECT_THROW(al.embed(modality::image, D::zeros({2, 3})), omni::shape_error);
+}
+
+TEST(Sail, PrecisionAtKCountsSameLabelNeighbours) {
+    const D q = D::from_data<float>({1, 0, 0, 1}, {2, 2});
+    const D gal = D::from_data<float>({1, 0, 0.9f, 0.1f, 0, 1, 0.1f, 0.9f}, {4, 2});
+    // Query 0's two nearest are gallery 0 and 1 (labels 0, 1); query 1's are 2 and 3 (labels 1, 1).
+    EXPECT_DOUBLE_EQ(omni::train::precision_at_k(q, {0, 1}, gal, {0, 1, 1, 1}, 2), (0.5 + 1.0) / 2);
+    EXPECT_THROW(omni::train::precision_at_k(q, {0, 1}, gal, {0, 1, 1, 1}, 5), omni::value_error);
+}
+
+TEST(Progress, PrintsStepLossRateAndEtaOffATerminal) {
+    std::FILE* f = std::tmpfile();
+    ASSERT_NE(f, nullptr);
+    {
+        omni::train::Progress p("demo", 4, f, 2);
+        for (int s = 1; s <= 4; ++s) p.update(s, 1.0 / s, 8);
+    }
+    std::rewind(f);
+    std::string text(4096, '\0');
+    text.resize(std::fread(text.data(), 1, text.size(), f));
+    std::fclose(f);
+    EXPECT_NE(text.find("demo step 2/4"), std::string::npos) << text;
+    EXPECT_NE(text.find("demo step 4/4"), std::string::npos) << text;
+    EXPECT_EQ(text.find("step 1/4"), std::string::npos) << text;
+    EXPECT_NE(text.find("samples/s"), std::string::npos);
+    EXPECT_NE(text.find("ETA"), std::string::npos);
+    EXPECT_EQ(omni::train::Progress::clock_text(3725), "1:02:05");
+}
