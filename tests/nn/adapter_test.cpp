@@ -5,6 +5,10 @@
 #include "omni/autodiff/all.hpp"
 #include "omni/backend/cpu.hpp"
 #include "omni/nn/adapters/sbora.hpp"
+#include "omni/nn/transformer.hpp"
+#include "omni/optim/sgd.hpp"
+
+#include <algorithm>
 
 using D = omni::Tensor<omni::cpu>;
 using A = omni::autodiff<omni::cpu>;
@@ -58,13 +62,13 @@ TEST_P(Adapter, Gradcheck) {
     nn::cast(base, omni::dtype::f64);
     nn::LowRankAdapter<A> ad(base, {.kind = GetParam(), .rank = 2, .alpha = 4}, g);
     nn::cast(ad, omni::dtype::f64);
-    ad.lora_b = V(D::randn({3, 2}, g, omni::dtype::f64), true);
+    ad.delta.lora_b = V(D::randn({3, 2}, g, omni::dtype::f64), true);
     const V x(D::randn({4, 6}, g, omni::dtype::f64), true);
     const auto r = omni::gradcheck<omni::cpu>([&](const std::vector<V>& in) {
         nn::LowRankAdapter<A> a = ad;
-        a.lora_b = in[1];
+        a.delta.lora_b = in[1];
         return a(in[0]);
-    }, {x, ad.lora_b});
+    }, {x, ad.delta.lora_b});
     EXPECT_TRUE(r.ok) << r.message;
 }
 
@@ -82,4 +86,42 @@ TEST(Adapter, SBoRATrainableCountMatchesThePaper) {
     }
     EXPECT_EQ(total, 884736);
     EXPECT_THROW(nn::LowRankAdapter<A>(nn::Linear<A>({.in = 4, .out = 2}, g), {.rank = 5}, g), omni::value_error);
+}
+
+// Whole-model adaptation: every Linear of a transformer stack gets an update in place; the
+// model starts unchanged, trains only the updates, and merging returns a plain model with the
+// same outputs.
+TEST_P(Adapter, AttachToEveryBlockLinearTrainThenMerge) {
+    omni::Generator g(4);
+    nn::Stack<nn::TransformerBlock<A>> blocks(2, [&](int) { return nn::TransformerBlock<A>({.dim = 16, .heads = 2}, g); });
+    nn::name_modules(blocks);
+    const V x(D::randn({2, 5, 16}, g));
+    const D before = blocks.forward(x).value().clone();
+    EXPECT_EQ(nn::attach_adapters(blocks, {.kind = GetParam(), .rank = 4, .alpha = 8}, g), 8);  // qkv, proj, fc1, fc2 x 2
+    EXPECT_EQ(max_diff(blocks.forward(x).value(), before), 0.0);
+    std::vector<std::string> trainable;
+    nn::for_each_parameter(blocks, [&](const std::string& n, V& p) {
+        if (p.requires_grad() && n.find("adapter") != std::string::npos) trainable.push_back(n);
+    });
+    EXPECT_EQ(trainable.size(), GetParam() == nn::adapter_kind::lora ? 16u : 8u);
+    EXPECT_NE(std::find(trainable.begin(), trainable.end(), "0.attn.qkv.adapter.lora_b"), trainable.end());
+    auto groups = omni::optim::nn_param_groups<omni::cpu>(blocks, 0.0);
+    std::int64_t in_groups = 0;
+    for (const auto& gr : groups) in_groups += static_cast<std::int64_t>(gr.params.size());
+    EXPECT_EQ(in_groups, static_cast<std::int64_t>(trainable.size()) + 8);  // + the LayerNorms, still trainable here
+    omni::optim::SGD<omni::cpu> opt(std::move(groups), {.lr = 0.5});
+    const D target = D::randn({2, 5, 16}, g);
+    for (int s = 0; s < 3; ++s) {
+        omni::mean(omni::square(blocks.forward(x) - V(target))).backward();
+        opt.step();
+        opt.zero_grad();
+    }
+    const D adapted = blocks.forward(x).value().clone();
+    EXPECT_GT(max_diff(adapted, before), 1e-4);
+    EXPECT_EQ(nn::merge_adapters(blocks), 8);
+    EXPECT_LT(max_diff(blocks.forward(x).value(), adapted), 1e-5);
+    EXPECT_FALSE(blocks[0].attn.qkv.adapter);
+    EXPECT_THROW(nn::attach_adapters(blocks, {.rank = 4}, g, [](const std::string&) { return false; }), omni::value_error);
+    nn::attach_adapters(blocks, {.rank = 4}, g);
+    EXPECT_THROW(nn::attach_adapters(blocks, {.rank = 4}, g), omni::value_error);  // already adapted
 }

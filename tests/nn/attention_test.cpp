@@ -141,3 +141,15 @@ TEST(Attention, MemoryGrowsLinearlyInSequenceLength) {
     EXPECT_LT(m2, 2 * 1024 * 1024 * 4);
     EXPECT_LT(static_cast<double>(m2) / static_cast<double>(m1), 2.2) << m1 << " -> " << m2 << " bytes";
 }
+
+// A NaN key poisons the rows that attend to it (as PyTorch's softmax does); masked keys still
+// contribute nothing, and rows that never see the NaN stay finite.
+TEST(Attention, NaNScoresPropagateInsteadOfBeingMaskedOut) {
+    omni::Generator g(9);
+    const D q = D::randn({1, 1, 3, 4}, g), v = D::randn({1, 1, 3, 4}, g);
+    D k = D::randn({1, 1, 3, 4}, g);
+    k.select(2, 2).fill_(NAN);
+    const auto causal = omni::attention(q, k, v, D(), true).to_vector<float>();
+    for (int j = 0; j < 4; ++j) EXPECT_TRUE(std::isfinite(causal[j])) << "row 0 never sees key 2";
+    for (int j = 0; j < 4; ++j) EXPECT_TRUE(std::isnan(causal[2 * 4 + j])) << "row 2 attends to the NaN key";
+}

@@ -237,3 +237,12 @@ TEST(Join, ConcatStackSplitChunk) {
     EXPECT_EQ(s.shape(), (Shape{2, 2, 3}));
     EXPECT_EQ(omni::chunk(s, 3, 2).size(), 3u);
 }
+
+// A NaN must surface, never be zeroed: relu passes it through like torch.relu.
+TEST(Ops, ReluPropagatesNaN) {
+    const T x = T::from_data<float>({-1.f, NAN, 2.f}, {3});
+    const auto r = omni::relu(x).to_vector<float>();
+    EXPECT_EQ(r[0], 0.f);
+    EXPECT_TRUE(std::isnan(r[1]));
+    EXPECT_EQ(r[2], 2.f);
+}

@@ -9,6 +9,7 @@
 #include "omni/backend/cpu.hpp"
 #include "omni/data/text/augment.hpp"
 #include "omni/io/checkpoint.hpp"
+#include "omni/train/finetune.hpp"
 #include "omni/train/sail.hpp"
 
 using D = omni::Tensor<omni::cpu>;
@@ -296,4 +297,34 @@ TEST(Progress, PrintsStepLossRateAndEtaOffATerminal) {
     EXPECT_NE(text.find("samples/s"), std::string::npos);
     EXPECT_NE(text.find("ETA"), std::string::npos);
     EXPECT_EQ(omni::train::Progress::clock_text(3725), "1:02:05");
+}
+
+TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
+    omni::Generator g(8);
+    Micro m(micro(), g);
+    // Four classes of 8x8 images: a class-specific mean pattern plus noise.
+    const std::int64_t n = 256, c = 4;
+    const D means = D::randn({c, 3, 8, 8}, g);
+    std::vector<std::int64_t> y(n);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
+    const D labels = D::from_data(y, {n});
+    const D images = omni::add(omni::index_select(means, 0, labels), D::randn({n, 3, 8, 8}, g, omni::dtype::f32, 0, 0.5));
+    const D train_images = images.slice(0, 0, 192).contiguous(), test_images = images.slice(0, 192, 256).contiguous();
+    const auto rows = [](const D& t, std::span<const std::int64_t> idx) {
+        return omni::index_select(t, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
+    };
+    const omni::train::LabelledSplit tr{192, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows(train_images, idx); },
+                                        labels.slice(0, 0, 192).contiguous()};
+    const omni::train::LabelledSplit te{64, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows(test_images, idx); },
+                                        labels.slice(0, 192, 256).contiguous()};
+    const auto qkv_before = m.blocks[0].attn.qkv.weight.value().to_vector<float>();
+    const auto r = omni::train::finetune(m, modality::image, tr, te, c,
+                                         {.adapter = {.rank = 8, .alpha = 8}, .epochs = 6, .warmup_epochs = 1, .batch_size = 32, .lr = 3e-3,
+                                          .progress = nullptr});
+    EXPECT_EQ(r.adapted_linears, 4);  // qkv, proj, fc1, fc2 of the one block
+    // lora_b of qkv [96, 8], proj [32, 8], fc1 [128, 8], fc2 [32, 8], plus the classifier [4, 32] + [4].
+    EXPECT_EQ(r.trainable, 96 * 8 + 32 * 8 + 128 * 8 + 32 * 8 + 4 * 32 + 4);
+    EXPECT_EQ(m.blocks[0].attn.qkv.weight.value().to_vector<float>(), qkv_before);  // frozen
+    EXPECT_GT(r.final_top1, 0.8);
+    EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, {.epochs = 2, .warmup_epochs = 2, .progress = nullptr}), omni::value_error);
 }

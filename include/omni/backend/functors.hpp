@@ -32,7 +32,7 @@ template <unary_op Op, class T> OMNI_HD inline T unary_fwd(T x) {
     else if constexpr (Op == unary_op::rsqrt) return T(1) / sqrt(x);
     else if constexpr (Op == unary_op::tanh) return tanh(x);
     else if constexpr (Op == unary_op::sigmoid) return T(1) / (T(1) + exp(-x));
-    else if constexpr (Op == unary_op::relu) return x > T(0) ? x : T(0);
+    else if constexpr (Op == unary_op::relu) return x <= T(0) ? T(0) : x;  // NaN passes through, as torch.relu
     else if constexpr (Op == unary_op::gelu_erf) return T(0.5) * x * (T(1) + erf(x * T(0.7071067811865476)));
     else if constexpr (Op == unary_op::gelu_tanh) return T(0.5) * x * (T(1) + tanh(k_tanh * (x + T(0.044715) * x * x * x)));
     else if constexpr (Op == unary_op::silu) return x / (T(1) + exp(-x));
@@ -51,7 +51,7 @@ template <unary_op Op, class T> OMNI_HD inline T unary_bwd(T x, T y, T g) {
     else if constexpr (Op == unary_op::rsqrt) return g * T(-0.5) * y * y * y;
     else if constexpr (Op == unary_op::tanh) return g * (T(1) - y * y);
     else if constexpr (Op == unary_op::sigmoid) return g * y * (T(1) - y);
-    else if constexpr (Op == unary_op::relu) return x > T(0) ? g : T(0);
+    else if constexpr (Op == unary_op::relu) return x <= T(0) ? T(0) : g;  // as torch threshold_backward, NaN x passes g
     else if constexpr (Op == unary_op::gelu_erf) {
         const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.7071067811865476)));
         const T pdf = T(0.3989422804014327) * exp(T(-0.5) * x * x);

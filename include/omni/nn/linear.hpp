@@ -1,5 +1,9 @@
 #pragma once
-// Linear: y = x W^T + b, W [out, in] (torch.nn.Linear; names "weight", "bias").
+// Linear: y = x W^T + b, W [out, in] (torch.nn.Linear; names "weight", "bias"). An adapted
+// Linear (nn::attach_adapters) also adds a low-rank update, named "adapter.lora_b" etc.
+#include <memory>
+
+#include "omni/nn/adapters/low_rank_delta.hpp"
 #include "omni/nn/init.hpp"
 #include "omni/ops/linear.hpp"
 
@@ -15,6 +19,7 @@ template <class P> struct Linear : Module {
     LinearConfig cfg;
     Tensor<P> weight;  // [out, in]
     Tensor<P> bias;    // [out], undefined without bias
+    std::shared_ptr<LowRankDelta<P>> adapter;  // set by attach_adapters; shared like the tensors
 
     Linear() = default;
     // PyTorch's default initialisation; re-initialise with init:: helpers where a model says so.
@@ -28,14 +33,18 @@ template <class P> struct Linear : Module {
     template <class V> void visit(V& v) {
         v.param("weight", weight);
         if (cfg.bias) v.param("bias", bias);
+        if (adapter) v.module("adapter", *adapter);
     }
 
     Tensor<P> forward(const Tensor<P>& x) const {
         if (x.dim() < 1 || x.shape().back() != cfg.in)
             throw shape_error(where("Linear"), "expected [..., " + std::to_string(cfg.in) + "], got " + x.shape().str());
-        return linear(x, weight, bias);
+        return adapter ? add(linear(x, weight, bias), adapter->forward(x)) : linear(x, weight, bias);
     }
     Tensor<P> operator()(const Tensor<P>& x) const { return forward(x); }
 };
+
+template <class T> struct is_linear : std::false_type {};
+template <class P> struct is_linear<Linear<P>> : std::true_type { using policy = P; };
 
 }  // namespace omni::nn

@@ -61,11 +61,13 @@ template <> struct attention_kernels<cpu> {
                             s.noalias() = (Q * rows<T>(a.k, b, h, k0, nk).transpose()) * scale;
                             apply_mask(s, a, b, q0, k0);
                             for (std::int64_t i = 0; i < nq; ++i) {
-                                const T mnew = std::max(mrow[i], s.row(i).maxCoeff());
+                                // NaN-propagating max: a NaN score must poison its row, not vanish.
+                                const T tile_max = s.row(i).template maxCoeff<Eigen::PropagateNaN>();
+                                const T mnew = std::isnan(tile_max) || tile_max > mrow[i] ? tile_max : mrow[i];
                                 if (mnew == -std::numeric_limits<T>::infinity()) { s.row(i).setZero(); continue; }
                                 const T corr = std::exp(mrow[i] - mnew);  // exp(-inf) = 0 on the first tile
                                 // Packet exp over the tile row; masked scores become exactly 0.
-                                s.row(i) = (s.row(i).array() > -std::numeric_limits<T>::infinity())
+                                s.row(i) = (s.row(i).array() != -std::numeric_limits<T>::infinity())
                                                .select((s.row(i).array() - mnew).exp(), T(0))
                                                .matrix();
                                 lrow[i] = lrow[i] * corr + s.row(i).sum();
@@ -77,7 +79,7 @@ template <> struct attention_kernels<cpu> {
                         auto O = rows_mut<T>(a.out, b, h, q0, nq);
                         T* lse = a.lse.as<T>() + (b * H + h) * Nq + q0;
                         for (std::int64_t i = 0; i < nq; ++i) {
-                            if (lrow[i] > 0) {
+                            if (lrow[i] != 0) {  // 0: every key masked; NaN carries on
                                 O.row(i) = acc.row(i) / lrow[i];
                                 lse[i] = mrow[i] + std::log(lrow[i]);
                             } else {
@@ -122,7 +124,7 @@ template <> struct attention_kernels<cpu> {
                                 const T l = lse[q0 + i];
                                 if (l == -std::numeric_limits<T>::infinity()) s.row(i).setZero();
                                 else
-                                    s.row(i) = (s.row(i).array() > -std::numeric_limits<T>::infinity()).select((s.row(i).array() - l).exp(), T(0)).matrix();
+                                    s.row(i) = (s.row(i).array() != -std::numeric_limits<T>::infinity()).select((s.row(i).array() - l).exp(), T(0)).matrix();
                             }
                             dV.noalias() += s.transpose() * dO;
                             dp.noalias() = dO * V.transpose();

@@ -32,7 +32,7 @@ template <class T> __device__ T warp_sum(T v) {
 template <class T> __device__ T warp_max(T v) {
     for (int o = 16; o > 0; o >>= 1) {
         const T w = __shfl_xor_sync(full_warp, v, o);
-        v = w > v ? w : v;
+        v = (w > v || w != w) ? w : v;  // NaN-propagating, as the CPU kernel
     }
     return v;
 }
@@ -67,7 +67,7 @@ __global__ void attention_forward_kernel(HeadRows<const T> q, HeadRows<const T> 
             T sc = ninf;
             if (j < k_end && !(mask && mask[b * s.Nk + j])) sc = dot(qi, k.row(b, h, j), s.d) * scale;
             const T tile_max = warp_max(sc);
-            const T mnew = tile_max > m ? tile_max : m;
+            const T mnew = (tile_max > m || tile_max != tile_max) ? tile_max : m;
             if (mnew == ninf) continue;  // nothing visible yet; the same for the whole warp
             const T corr = exp(m - mnew);  // exp(-inf) = 0 on the first visible tile
             const T e = exp(sc - mnew);
@@ -83,8 +83,8 @@ __global__ void attention_forward_kernel(HeadRows<const T> q, HeadRows<const T> 
             }
             __syncwarp();  // pw is rewritten by the next tile
         }
-        for (std::int64_t c = lane; c < s.dv; c += 32) o[c] = l > 0 ? o[c] / l : T(0);
-        if (lane == 0) lse[r] = l > 0 ? m + log(l) : ninf;
+        for (std::int64_t c = lane; c < s.dv; c += 32) o[c] = l != 0 ? o[c] / l : T(0);  // 0: every key masked; NaN carries on
+        if (lane == 0) lse[r] = l != 0 ? m + log(l) : ninf;
     }
 }
 

@@ -1,0 +1,97 @@
+#pragma once
+// Parameter-efficient fine-tuning for classification (Omni-C section IV-C, seed-systems 1.9):
+// low-rank adapters (SBoRA-FA by default: frozen standard-basis A, zero-initialised trained B;
+// or LoRA) on every Linear of the encoder's blocks, a new Linear(D, C) classifier on the CLS
+// feature h, everything else frozen (the released script also freezes the patch and text
+// embeddings), cross-entropy, AdamW with per-step warmup + cosine.
+//
+//   auto r = train::finetune(model, modality::image, {n, train_batch, train_labels}, {m, test_batch, test_labels}, 10, {});
+//   nn::merge_adapters(model);   // afterwards: a plain model with the fine-tuned backbone
+#include <numeric>
+
+#include "omni/nn/adapters/sbora.hpp"
+#include "omni/train/linear_probe.hpp"
+
+namespace omni::train {
+
+// A labelled split: `batch(indices, gen)` gives model inputs (gen: augmentation, may be null).
+struct LabelledSplit {
+    std::int64_t size = 0;
+    std::function<Tensor<cpu>(std::span<const std::int64_t>, Generator*)> batch;
+    Tensor<cpu> labels;  // int64 [size]
+};
+
+struct FinetuneOptions {
+    nn::AdapterConfig adapter{};  // SBoRA-FA, r = alpha = 128 (the paper); rank is capped at the width
+    std::int64_t epochs = 40, warmup_epochs = 10, batch_size = 128;
+    double lr = 1e-4, min_lr = 1e-5, weight_decay = 0.1;
+    bool augment = true;  // draw training batches with a generator (weak augmentation)
+    std::uint64_t seed = 0;
+    std::FILE* progress = stderr;
+    std::string label = "finetune";
+};
+
+struct FinetuneResult {
+    std::vector<double> test_top1;  // after each epoch
+    double final_top1 = 0, best_top1 = 0;
+    std::int64_t trainable = 0, adapted_linears = 0;
+};
+
+template <class Model>
+FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& train_set, const LabelledSplit& test_set, std::int64_t classes,
+                        const FinetuneOptions& o = {}) {
+    using P = typename Model::policy_type;
+    using D = nn::device_of_t<P>;
+    const char* op = "train::finetune";
+    if (train_set.size < 1 || test_set.size < 1 || !train_set.batch || !test_set.batch)
+        throw value_error(op, "expected non-empty train and test splits with batch makers, got " + std::to_string(train_set.size) + " and " +
+                                  std::to_string(test_set.size) + " items");
+    if (train_set.labels.numel() != train_set.size || test_set.labels.numel() != test_set.size)
+        throw shape_error(op, "expected one label per item, got " + train_set.labels.shape().str() + " for " + std::to_string(train_set.size) +
+                                  " and " + test_set.labels.shape().str() + " for " + std::to_string(test_set.size));
+    if (o.epochs < 1 || o.warmup_epochs < 0 || o.warmup_epochs >= o.epochs || o.batch_size < 1)
+        throw value_error(op, "expected epochs >= 1, 0 <= warmup_epochs < epochs, batch_size >= 1");
+    Generator gen(o.seed);
+    nn::set_requires_grad(model, false);
+    nn::AdapterConfig ac = o.adapter;
+    ac.rank = std::min<std::int64_t>(ac.rank, model.cfg.dim);
+    FinetuneResult r;
+    r.adapted_linears = nn::attach_adapters(model.blocks, ac, gen);
+    nn::Linear<P> clf({.in = model.cfg.dim, .out = classes}, gen);
+    nn::value_of(clf.weight).copy_from(nn::init::trunc_normal<D>({classes, model.cfg.dim}, gen, 0.01));
+    auto groups = optim::nn_param_groups<D>(model, o.weight_decay);
+    for (auto& g : optim::nn_param_groups<D>(clf, o.weight_decay)) groups.push_back(std::move(g));
+    for (const auto& g : groups)
+        for (const auto& p : g.params) r.trainable += p.numel();
+    optim::AdamW<D> opt(std::move(groups), {.lr = o.lr, .weight_decay = o.weight_decay});
+    const std::int64_t n = train_set.size, per_epoch = (n + o.batch_size - 1) / o.batch_size;
+    const optim::CosineSchedule schedule{.base_lr = o.lr, .warmup_steps = static_cast<double>(o.warmup_epochs),
+                                         .total_steps = static_cast<double>(o.epochs), .min_lr = o.min_lr};
+    const Tensor<cpu> y = train_set.labels.to(dtype::i64);
+    Progress progress(o.label, o.epochs * per_epoch, o.progress);
+    std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
+    for (std::int64_t e = 0; e < o.epochs; ++e) {
+        std::iota(perm.begin(), perm.end(), 0);
+        for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[static_cast<std::int64_t>(gen.uniform() * static_cast<double>(i + 1))]);
+        for (std::int64_t k = 0; k < per_epoch; ++k) {
+            const std::int64_t lo = k * o.batch_size, hi = std::min(n, lo + o.batch_size);
+            const std::vector<std::int64_t> idx(perm.begin() + lo, perm.begin() + hi);
+            const Var<D> x(detail::to_device<D>(train_set.batch(idx, o.augment ? &gen : nullptr)));
+            const Tensor<cpu> target = index_select(y, 0, Tensor<cpu>::from_data(idx, {hi - lo}));
+            const Var<D> loss = loss::cross_entropy(clf(model.encode(m, x)), Var<D>(detail::to_device<D>(target)));
+            loss.backward();
+            opt.step(schedule.lr(static_cast<double>(e) + static_cast<double>(k) / static_cast<double>(per_epoch)));
+            opt.zero_grad();
+            progress.update(e * per_epoch + k + 1, loss.template item<double>(), hi - lo);
+        }
+        no_grad ng;
+        const Tensor<cpu> h = encode(model, m, test_set.size, [&](std::span<const std::int64_t> idx) { return test_set.batch(idx, nullptr); });
+        const double acc = top1(argmax_rows(io::detail::to_host(clf(Var<D>(detail::to_device<D>(h))))), test_set.labels);
+        r.test_top1.push_back(acc);
+        r.best_top1 = std::max(r.best_top1, acc);
+        r.final_top1 = acc;
+    }
+    return r;
+}
+
+}  // namespace omni::train
