@@ -35,6 +35,7 @@ struct ModalitySet {
     std::int64_t train = 0, probe = 0, test = 0, classes = 0;
     omni::train::ViewMaker views;                         // over the training pool
     omni::train::BatchMaker train_batch, test_batch;      // clean model inputs
+    std::function<Tensor<cpu>(std::span<const std::int64_t>, omni::Generator*)> weak;  // fine-tuning: one weakly augmented view
     Tensor<cpu> train_y, test_y;                          // int64 labels (probe part of train)
     Tensor<cpu> raw_train, raw_test;                      // raw-input probe features
 };
@@ -81,6 +82,11 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s, std::uin
         const Tensor<cpu> train_images = tr.images, test_images = te.images;
         m.views = [=](std::span<const std::int64_t> idx, Generator& g) { return data::augment_views(take(train_images, idx), aug, g); };
         m.train_batch = [=](std::span<const std::int64_t> idx) { return data::eval_transform(take(train_images, idx), aug); };
+        data::AugmentConfig weak = aug;  // the reference's "weak" preset: crop and flip only
+        weak.jitter_p = weak.grayscale_p = weak.blur_p = 0;
+        m.weak = [=](std::span<const std::int64_t> idx, Generator* g) {
+            return g ? data::augment(take(train_images, idx), weak, *g) : data::eval_transform(take(train_images, idx), aug);
+        };
         m.test_batch = [=](std::span<const std::int64_t> idx) { return data::eval_transform(take(test_images, idx), aug); };
         m.train_y = tr.labels.slice(0, 0, m.probe).contiguous();
         m.test_y = te.labels;
@@ -121,6 +127,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s, std::uin
         };
         m.views = [batch](std::span<const std::int64_t> idx, Generator& g) { return std::pair{batch(idx, 0, &g), batch(idx, 0, &g)}; };
         m.train_batch = [batch](std::span<const std::int64_t> idx) { return batch(idx, 0, nullptr); };
+        m.weak = [batch](std::span<const std::int64_t> idx, Generator* g) { return batch(idx, 0, g); };
         m.test_batch = [batch, ntr](std::span<const std::int64_t> idx) { return batch(idx, ntr, nullptr); };
         for (std::int64_t i = 0; i < n; ++i) {
             const std::int64_t label = ds.labels[i] + (ds.vocab[i] == "digit" ? 10 : 0);
@@ -154,6 +161,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s, std::uin
             return std::pair{data::augment_text(b, g, to), data::augment_text_strong(b, g, to)};
         };
         m.train_batch = [ids](std::span<const std::int64_t> idx) { return take(ids, idx); };
+        m.weak = [ids, to](std::span<const std::int64_t> idx, Generator* g) { return g ? data::augment_text(take(ids, idx), *g, to) : take(ids, idx); };
         m.test_batch = [ids, ntr](std::span<const std::int64_t> idx) { return take(ids, idx, ntr); };
         m.train_y = Tensor<cpu>::from_data(std::vector<std::int64_t>(ds.labels.begin(), ds.labels.begin() + ntr), {ntr});
         m.test_y = Tensor<cpu>::from_data(std::vector<std::int64_t>(ds.labels.begin() + ntr, ds.labels.end()), {m.test});

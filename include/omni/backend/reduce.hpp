@@ -49,8 +49,19 @@ Tensor<P> reduce(reduce_op op, const char* name, const Tensor<P>& x, std::vector
     const auto plan = detail::plan_reduce(name, x.shape(), axes, keepdim);
     if (plan.n == 0 && op != reduce_op::sum)
         throw shape_error(name, "expected a non-empty reduction, got shape " + x.shape().str());
-    const Tensor<P> rows = x.permute(plan.order).contiguous();
     Tensor<P> out = Tensor<P>::empty(plan.out_shape, x.type());
+    // A sum over leading axes of a dense tensor (bias and position gradients) is a column sum
+    // of a [n, rows] matrix: backends that have one skip the transposing copy.
+    if constexpr (requires(const KernelView& v) { reduce_kernels<P>::sum_cols(v, v); }) {
+        bool leading = op == reduce_op::sum && x.is_contiguous() && plan.n > 1 && plan.rows >= 16;
+        for (std::size_t i = 0; leading && i < plan.order.size(); ++i)
+            leading = plan.order[i] == static_cast<int>((i + plan.order.size() - plan.kept_shape.size()) % plan.order.size());
+        if (leading) {
+            reduce_kernels<P>::sum_cols(kview(x.view(Shape{plan.n, plan.rows})), kview(out.view(Shape{plan.rows})));
+            return out;
+        }
+    }
+    const Tensor<P> rows = x.permute(plan.order).contiguous();
     if (plan.rows) {
         if (plan.n == 0) out.fill_(0.0);
         else reduce_kernels<P>::reduce_rows(op, kview(rows.view(Shape{plan.rows, plan.n})), kview(out.view(Shape{plan.rows})));

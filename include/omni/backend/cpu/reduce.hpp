@@ -1,6 +1,7 @@
 #pragma once
 // CPU row reductions. Sums accumulate in double for float32 input, so a long reduction keeps
 // the accuracy users expect from PyTorch.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -32,6 +33,30 @@ template <> struct reduce_kernels<cpu> {
                         for (std::int64_t i = 0; i < n; ++i) acc += std::exp(static_cast<double>(row[i] - m));
                         o[r] = static_cast<T>(m + std::log(acc));
                     }
+                }
+            });
+        });
+    }
+
+    // out[j] = sum_i x[i, j] for dense x [n, cols]: the adjoint of broadcasting over leading
+    // axes (bias and position gradients), read in memory order instead of transposed first.
+    static void sum_cols(const KernelView& x, const KernelView& out) {
+        const std::int64_t n = x.shape[0], cols = x.shape[1];
+        dispatch_float(x.type, "sum", [&]<class T>() {
+            const T* xp = x.as<T>();
+            T* o = out.as<T>();
+            constexpr std::int64_t chunk = 256;  // columns per task: a double accumulator in L1
+            const std::int64_t tasks = (cols + chunk - 1) / chunk;
+            backend::cpu::parallel_for(tasks, n * chunk, [&](std::int64_t b, std::int64_t e) {
+                double acc[chunk];
+                for (std::int64_t t = b; t < e; ++t) {
+                    const std::int64_t j0 = t * chunk, w = std::min(chunk, cols - j0);
+                    for (std::int64_t j = 0; j < w; ++j) acc[j] = 0;
+                    for (std::int64_t i = 0; i < n; ++i) {
+                        const T* row = xp + i * cols + j0;
+                        for (std::int64_t j = 0; j < w; ++j) acc[j] += row[j];
+                    }
+                    for (std::int64_t j = 0; j < w; ++j) o[j0 + j] = static_cast<T>(acc[j]);
                 }
             });
         });
