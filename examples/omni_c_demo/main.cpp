@@ -129,11 +129,19 @@ std::vector<train::ModalityViews> views_for(const Corpus& c, std::initializer_li
     return v;
 }
 
+// Checkpoint names carry the options that shape a run, so a rerun with other options starts
+// afresh and a rerun with the same ones resumes (pretrain refuses a mismatched file anyway).
+std::string recipe_tag(const Options& o) {
+    std::ostringstream s;
+    s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature << "_seed" << o.seed << (o.quick ? "_quick" : "");
+    return s.str();
+}
+
 template <class M>
 train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<modality> ms, const Options& o, const std::string& tag) {
     train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * static_cast<std::int64_t>(ms.size()), .lr = o.lr,
                               .weight_decay = 0.1, .warmup = 0.1, .temperature = o.temperature, .seed = o.seed,
-                              .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + ".ckpt")).string(),
+                              .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
                               .checkpoint_every = 100, .label = tag};
     return train::pretrain(model, views_for(c, ms), po);
 }

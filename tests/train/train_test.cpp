@@ -196,6 +196,15 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
     EXPECT_EQ(r3.steps, 24);
     EXPECT_EQ(r3.losses, r1.losses);
     EXPECT_EQ(flat_weights(resumed), flat_weights(straight));
+    // A checkpoint of another recipe is refused, not silently continued.
+    auto other = stopped;
+    other.lr = 1e-2;
+    try {
+        omni::train::pretrain(resumed, data, other);
+        FAIL();
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("written by a run with other options"), std::string::npos) << e.what();
+    }
     fs::remove_all(dir);
 }
 

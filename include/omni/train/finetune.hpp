@@ -69,10 +69,8 @@ FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& t
                                          .total_steps = static_cast<double>(o.epochs), .min_lr = o.min_lr};
     const Tensor<cpu> y = train_set.labels.to(dtype::i64);
     Progress progress(o.label, o.epochs * per_epoch, o.progress);
-    std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
     for (std::int64_t e = 0; e < o.epochs; ++e) {
-        std::iota(perm.begin(), perm.end(), 0);
-        for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[static_cast<std::int64_t>(gen.uniform() * static_cast<double>(i + 1))]);
+        const std::vector<std::int64_t> perm = shuffled(n, gen);
         for (std::int64_t k = 0; k < per_epoch; ++k) {
             const std::int64_t lo = k * o.batch_size, hi = std::min(n, lo + o.batch_size);
             const std::vector<std::int64_t> idx(perm.begin() + lo, perm.begin() + hi);

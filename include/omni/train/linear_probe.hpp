@@ -52,6 +52,14 @@ Tensor<cpu> encode(const Model& model, models::modality m, std::int64_t n, const
     return Tensor<cpu>::from_data(out, {n, width});
 }
 
+// 0..n-1 in a random order: Fisher-Yates on the generator's uniforms (one epoch's order).
+inline std::vector<std::int64_t> shuffled(std::int64_t n, Generator& gen) {
+    std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
+    std::iota(perm.begin(), perm.end(), 0);
+    for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[static_cast<std::int64_t>(gen.uniform() * static_cast<double>(i + 1))]);
+    return perm;
+}
+
 // Row-wise argmax of a [N, C] host tensor.
 inline std::vector<std::int64_t> argmax_rows(const Tensor<cpu>& scores) {
     const std::vector<float> v = scores.to_vector<float>();
@@ -138,10 +146,8 @@ inline ProbeResult linear_probe(Tensor<cpu> train_x, const Tensor<cpu>& train_y,
                                          .total_steps = static_cast<double>(o.epochs), .min_lr = o.min_lr};
     const Tensor<cpu> y64 = train_y.to(dtype::i64);
     ProbeResult r;
-    std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
     for (std::int64_t e = 0; e < o.epochs; ++e) {
-        std::iota(perm.begin(), perm.end(), 0);
-        for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[static_cast<std::int64_t>(gen.uniform() * static_cast<double>(i + 1))]);
+        const std::vector<std::int64_t> perm = shuffled(n, gen);
         for (std::int64_t k = 0; k < per_epoch; ++k) {
             const std::int64_t lo = k * o.batch_size, hi = std::min(n, lo + o.batch_size);
             const Tensor<cpu> ids = Tensor<cpu>::from_data(std::vector<std::int64_t>(perm.begin() + lo, perm.begin() + hi), {hi - lo});

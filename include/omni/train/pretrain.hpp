@@ -92,8 +92,17 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     io::TrainState state;
     state.rng_seed = o.seed;
     PretrainResult result;
+    // What must match for a checkpoint to continue this run rather than another one.
+    std::string recipe = "batch " + std::to_string(o.batch_size) + ", steps " + std::to_string(total) + ", lr " + std::to_string(o.lr) +
+                         ", min_lr " + std::to_string(o.min_lr) + ", wd " + std::to_string(o.weight_decay) + ", warmup " +
+                         std::to_string(o.warmup) + ", temperature " + std::to_string(o.temperature) + ", seed " + std::to_string(o.seed) +
+                         ", schedule " + std::to_string(static_cast<int>(o.schedule)) + ", data";
+    for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
     if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
         io::load_checkpoint(o.checkpoint, model, opt, state);
+        if (const auto it = state.metadata.find("recipe"); it != state.metadata.end() && it->second != recipe)
+            throw value_error(op, o.checkpoint + " was written by a run with other options (" + it->second + "); this run has (" + recipe +
+                                      "): remove the file or checkpoint elsewhere");
         if (state.step > total)
             throw value_error(op, o.checkpoint + " holds step " + std::to_string(state.step) + ", past this run's " + std::to_string(total) + " steps");
         gen.set_state(state.rng_seed, state.rng_offset);
@@ -104,6 +113,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         state.rng_offset = gen.offset();
         state.metadata["label"] = o.label;
         state.metadata["total_steps"] = std::to_string(total);
+        state.metadata["recipe"] = recipe;
         io::save_checkpoint(o.checkpoint, model, opt, state);
     };
 

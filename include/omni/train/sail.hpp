@@ -97,9 +97,7 @@ inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFe
         std::vector<std::pair<double, std::pair<std::size_t, std::vector<std::int64_t>>>> plan;
         for (std::size_t si = 0; si < sets.size(); ++si) {
             const std::int64_t n = sets[si].a.size(0), nb = (n + o.batch_size - 1) / o.batch_size;
-            std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
-            std::iota(perm.begin(), perm.end(), 0);
-            for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[static_cast<std::int64_t>(gen.uniform() * static_cast<double>(i + 1))]);
+            const std::vector<std::int64_t> perm = shuffled(n, gen);
             for (std::int64_t k = 0; k < nb; ++k) {
                 const std::int64_t lo = k * o.batch_size, hi = std::min(n, lo + o.batch_size);
                 if (hi - lo < 2) continue;  // a contrastive batch needs a negative
