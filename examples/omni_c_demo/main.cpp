@@ -429,16 +429,20 @@ int main(int argc, char** argv) try {
 
     // ---- loss curves ----
     {
+        // One gnuplot data block per modality: its k-th step for Omni-C, the shared head and the expert.
         std::ofstream f(out / "loss.dat");
-        f << "# step omni_c shared_head expert(modality of that step); modality 0 image, 1 audio, 2 text\n";
-        const std::size_t n = r_omni.losses.size();
-        std::array<const train::PretrainResult*, 3> experts{&r_ei, &r_ea, &r_et};
-        std::array<std::size_t, 3> k{};
-        for (std::size_t i = 0; i < n; ++i) {
-            const int m = r_omni.modalities[i];
-            const auto& e = *experts[m];
-            const float ev = k[m] < e.losses.size() ? e.losses[k[m]++] : NAN;
-            f << i + 1 << ' ' << r_omni.losses[i] << ' ' << (i < r_shared.losses.size() ? r_shared.losses[i] : NAN) << ' ' << ev << ' ' << m << '\n';
+        f << "# blocks: image, audio, text; columns: step of that modality, Omni-C, shared head, expert\n";
+        const std::array<const train::PretrainResult*, 3> experts{&r_ei, &r_ea, &r_et};
+        for (int m = 0; m < 3; ++m) {
+            std::vector<float> om, sh;
+            for (std::size_t i = 0; i < r_omni.losses.size(); ++i)
+                if (r_omni.modalities[i] == m) om.push_back(r_omni.losses[i]);
+            for (std::size_t i = 0; i < r_shared.losses.size(); ++i)
+                if (r_shared.modalities[i] == m) sh.push_back(r_shared.losses[i]);
+            const auto& ex = experts[m]->losses;
+            for (std::size_t k = 0; k < om.size(); ++k)
+                f << k + 1 << ' ' << om[k] << ' ' << (k < sh.size() ? sh[k] : NAN) << ' ' << (k < ex.size() ? ex[k] : NAN) << '\n';
+            f << "\n\n";
         }
     }
     {
@@ -448,8 +452,8 @@ int main(int argc, char** argv) try {
               "set xlabel 'step of that modality'\nset ylabel 'loss'\nset key top right\n";
         const char* names[] = {"image", "audio", "text"};
         for (int m = 0; m < 3; ++m)
-            gp << "set title '" << names[m] << "'\nplot 'loss.dat' using ($5==" << m << "?($1-1)/3+1:1/0):2 w l lw 1.5 t 'Omni-C', "
-               << "'' using ($5==" << m << "?($1-1)/3+1:1/0):3 w l lw 1.5 t 'shared head', '' using ($5==" << m << "?($1-1)/3+1:1/0):4 w l lw 1.5 t 'expert'\n";
+            gp << "set title '" << names[m] << "'\nplot 'loss.dat' index " << m << " using 1:2 w l lw 1.5 t 'Omni-C', '' index " << m
+               << " using 1:3 w l lw 1.5 t 'shared head', '' index " << m << " using 1:4 w l lw 1.5 t 'expert'\n";
         gp << "unset multiplot\n"
               "set terminal pngcairo size 1200,560 font ',10'\nset output 'embeddings.png'\n"
               "set multiplot layout 1,2 title 't-SNE of projected test embeddings (coloured by modality; point shape = class)'\n"
