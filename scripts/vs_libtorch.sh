@@ -9,19 +9,7 @@ build="$root/build-bench"
 # libtorch's matrix products go through libblas.so.3, which on a bare Debian is the reference
 # (netlib) BLAS, some 40x slower than an optimised one: OpenBLAS (OpenMP build, the same runtime
 # as libtorch's own threads) takes over through Debian's alternatives, so the comparison is fair.
-pkgs=(libtorch-dev libopenblas0-openmp)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [[ $(id -u) == 0 ]]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  else
-    echo "vs_libtorch.sh: needs: sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+"$root/scripts/deps.sh" cmake g++ make libeigen3-dev libbenchmark-dev zlib1g-dev libtorch-dev libopenblas0-openmp
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_TESTS=OFF -DOMNI_BUILD_EXAMPLES=OFF \
   -DOMNI_ENABLE_CUDA=OFF -DOMNI_BUILD_BENCHMARKS=ON -DOMNI_NATIVE=ON > /dev/null
 cmake --build "$build" -j "${JOBS:-2}" --target vs_libtorch
