@@ -32,9 +32,9 @@ namespace omni::io {
 struct TrainState {
     std::int64_t step = 0;                        // optimiser steps taken
     std::uint64_t rng_seed = 0, rng_offset = 0;   // the loop's Generator (augmentations)
-    std::vector<float> losses;                    // per step, for curves after a resume
-    std::vector<std::int32_t> modalities;         // per step: which modality the batch was
-    std::map<std::string, std::string> metadata;  // free-form: configuration, dataset, ...
+    std::vector<float> losses{};                  // per step, for curves after a resume
+    std::vector<std::int32_t> modalities{};       // per step: which modality the batch was
+    std::map<std::string, std::string> metadata{};  // free-form: configuration, dataset, ...
 };
 
 inline constexpr std::uint32_t checkpoint_version = 1;

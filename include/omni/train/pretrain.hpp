@@ -41,7 +41,7 @@ struct PretrainOptions {
     double temperature = 0.05;     // NT-Xent; the paper's 0.05 (the released code: 0.5)
     std::uint64_t seed = 42;
     data::ModalitySchedule schedule = data::ModalitySchedule::round_robin;
-    std::string checkpoint;              // empty: no checkpoints
+    std::string checkpoint{};            // empty: no checkpoints
     std::int64_t checkpoint_every = 0;   // steps; 0: only at the end
     bool resume = true;                  // continue from `checkpoint` when it exists
     std::int64_t stop_after = 0;         // > 0: return after this many steps of this call (time slicing)
