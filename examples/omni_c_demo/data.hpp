@@ -64,7 +64,7 @@ struct Corpus {
     Tensor<cpu> tokenize(const std::vector<std::string>& texts) const { return tokenizer.encode_batch(texts, text_len).ids; }
 };
 
-inline Corpus load_corpus(const std::string& vocab, const DataSizes& s, std::uint64_t seed) {
+inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
     using namespace omni;
     Corpus c{.sets = {}, .audio_train_labels = {}, .audio_test_labels = {}, .audio_words = {}, .tokenizer = data::WordPiece::from_file(vocab), .text_len = s.text_len};
 
@@ -186,7 +186,6 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s, std::uin
         m.raw_train = bag(0, ntr);
         m.raw_test = bag(ntr, m.test);
     }
-    (void)seed;
     return c;
 }
 

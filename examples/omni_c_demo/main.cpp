@@ -277,10 +277,7 @@ template <class M> std::int64_t inference_peak(const M& model, const Corpus& c, 
     auto& mem = cpu::memory();
     mem.reset_peak();
     const std::int64_t before = mem.current.load();
-    for (modality m : ms) {
-        const auto idx = demo::iota(0, 1);
-        train::encode(model, m, 1, c[m].test_batch, 1);
-    }
+    for (modality m : ms) train::encode(model, m, 1, c[m].test_batch, 1);
     return mem.peak.load() - before;
 }
 
@@ -307,7 +304,7 @@ int main(int argc, char** argv) try {
     const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
     std::cerr << "omni_c_demo: loading Fashion-MNIST, spoken words and WordNet glosses\n";
-    const Corpus c = demo::load_corpus(o.vocab, o.sizes, o.seed);
+    const Corpus c = demo::load_corpus(o.vocab, o.sizes);
     for (modality m : all_modalities)
         std::cerr << "  " << models::name_of(m) << ": " << c[m].train << " train (" << c[m].probe << " probed), " << c[m].test << " test, "
                   << c[m].classes << " classes\n";

@@ -150,8 +150,11 @@ void save_checkpoint(const std::filesystem::path& path, M& model, const optim::A
 
 // Restores what save_checkpoint wrote into a model and optimiser built the same way. Throws
 // io_error for a missing, truncated or foreign file and shape_error for a model that differs.
+// `require`: metadata the file must carry with these values where it has the key (a run's
+// recipe); a mismatch throws value_error before the model or optimiser is touched.
 template <nn::module M, class P>
-void load_checkpoint(const std::filesystem::path& path, M& model, optim::AdamW<P>& opt, TrainState& state) {
+void load_checkpoint(const std::filesystem::path& path, M& model, optim::AdamW<P>& opt, TrainState& state,
+                     const std::map<std::string, std::string>& require = {}) {
     const std::string p = path.string();
     std::ifstream in(path, std::ios::binary);
     if (!checkpoint_exists(path) || !in) throw io_error("load_checkpoint", "expected a checkpoint file, got none at '" + p + "'");
@@ -168,6 +171,10 @@ void load_checkpoint(const std::filesystem::path& path, M& model, optim::AdamW<P
     if (f.magic != checkpoint_magic) throw io_error("load_checkpoint", p + ": expected an omni checkpoint, got another file");
     if (f.version != checkpoint_version)
         throw io_error("load_checkpoint", p + ": expected format version " + std::to_string(checkpoint_version) + ", got " + std::to_string(f.version));
+    for (const auto& [key, want] : require)
+        if (const auto it = f.state.metadata.find(key); it != f.state.metadata.end() && it->second != want)
+            throw value_error("load_checkpoint", p + " was written with " + key + " (" + it->second + "); expected (" + want +
+                                                     "): remove the file or checkpoint elsewhere");
     Safetensors weights;
     for (const auto& [name, rec] : f.tensors)
         if (name.rfind("model.", 0) == 0) weights.tensors.emplace(name.substr(6), rec.tensor(name, p));

@@ -99,10 +99,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
                          ", schedule " + std::to_string(static_cast<int>(o.schedule)) + ", data";
     for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
     if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
-        io::load_checkpoint(o.checkpoint, model, opt, state);
-        if (const auto it = state.metadata.find("recipe"); it != state.metadata.end() && it->second != recipe)
-            throw value_error(op, o.checkpoint + " was written by a run with other options (" + it->second + "); this run has (" + recipe +
-                                      "): remove the file or checkpoint elsewhere");
+        io::load_checkpoint(o.checkpoint, model, opt, state, {{"recipe", recipe}});  // another run's file is refused untouched
         if (state.step > total)
             throw value_error(op, o.checkpoint + " holds step " + std::to_string(state.step) + ", past this run's " + std::to_string(total) + " steps");
         gen.set_state(state.rng_seed, state.rng_offset);
