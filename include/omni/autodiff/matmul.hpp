@@ -1,6 +1,6 @@
 #pragma once
-// Taped matmul. With y = op(A) op(B): dA_eff = g op(B)^T and dB_eff = op(A)^T g, transposed back
-// when the forward used a transpose, then summed over broadcast batch axes.
+// Taped matmul. With y = op(A) op(B): d op(A) = g op(B)^T and d op(B) = op(A)^T g; an operand
+// used transposed gets the transposed product directly, then sums over broadcast batch axes.
 #include "omni/autodiff/tensor.hpp"
 #include "omni/backend/matmul.hpp"
 
@@ -11,9 +11,12 @@ template <class P> Var<P> matmul(const Var<P>& a, const Var<P>& b, bool trans_a 
     return ad::record<P>("matmul", y, {&a, &b},
                          [av = a.value(), bv = b.value(), trans_a, trans_b, ra = a.requires_grad(), rb = b.requires_grad()](const Tensor<P>& g) {
         Tensor<P> ga, gb;
+        // Each gradient is produced in its operand's own layout (a transposed operand gets the
+        // transposed product), so no weight-sized transpose is ever copied.
         if (ra) {
-            Tensor<P> ge = matmul(g, bv, false, !trans_b);  // d op(A)
-            ga = sum_to(trans_a ? ge.transpose(-1, -2) : ge, av.shape());
+            Tensor<P> ge = trans_a ? matmul(bv, g, trans_b, true)     // d A = op(B) g^T
+                                   : matmul(g, bv, false, !trans_b);  // d A = g op(B)^T
+            ga = sum_to(ge, av.shape());
         }
         if (rb) {
             Tensor<P> ge;
@@ -21,11 +24,13 @@ template <class P> Var<P> matmul(const Var<P>& a, const Var<P>& b, bool trans_a 
                 // Shared weight under a batch: fold the batch into rows, one GEMM, no [B, K, N] temporary.
                 const Tensor<P> ae = trans_a ? av.transpose(-1, -2) : av;
                 const std::int64_t K = ae.shape().back(), N = g.shape().back();
-                ge = matmul(ae.reshape(Shape{-1, K}), g.reshape(Shape{-1, N}), true, false);
+                const Tensor<P> a2 = ae.reshape(Shape{-1, K}), g2 = g.reshape(Shape{-1, N});
+                ge = trans_b ? matmul(g2, a2, true, false)   // d B = g^T op(A)
+                             : matmul(a2, g2, true, false);  // d B = op(A)^T g
             } else {
-                ge = matmul(av, g, !trans_a, false);  // d op(B)
+                ge = trans_b ? matmul(g, av, true, trans_a) : matmul(av, g, !trans_a, false);
             }
-            gb = sum_to(trans_b ? ge.transpose(-1, -2) : ge, bv.shape());
+            gb = sum_to(ge, bv.shape());
         }
         return std::vector<Tensor<P>>{ga, gb};
     });

@@ -82,8 +82,9 @@ Tensor<P> matmul(const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a = fa
     Shape out_shape = bs;
     out_shape.push_back(M);
     out_shape.push_back(N);
-    Tensor<P> c = Tensor<P>::zeros(out_shape, a.type());
-    if (c.numel() == 0 || K == 0) return c;
+    if (K == 0) return Tensor<P>::zeros(out_shape, a.type());  // an empty sum
+    Tensor<P> c = Tensor<P>::empty(out_shape, a.type());  // beta = 0: the kernels write every element
+    if (c.numel() == 0) return c;
     if (!detail::unit_inner(a)) a = a.contiguous();
     if (!detail::unit_inner(b)) b = b.contiguous();
 
