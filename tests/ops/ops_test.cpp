@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "omni/backend/cpu.hpp"
 
@@ -236,6 +237,21 @@ TEST(Join, ConcatStackSplitChunk) {
     const T s = omni::stack<T>({a, a}, 0);
     EXPECT_EQ(s.shape(), (Shape{2, 2, 3}));
     EXPECT_EQ(omni::chunk(s, 3, 2).size(), 3u);
+}
+
+// max and logsumexp return NaN for a row holding one, wherever it sits (torch.amax).
+TEST(Ops, MaxAndLogsumexpPropagateNaN) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (int pos = 0; pos < 3; ++pos) {
+        std::vector<double> x{1.0, 5.0, 2.0, 3.0, 0.5, 4.0};
+        x[pos] = nan;
+        const T t = T::from_data(x, {2, 3});
+        const auto mx = v(omni::max(t, {1})), lse = v(omni::logsumexp(t, {1}));
+        EXPECT_TRUE(std::isnan(mx[0])) << "NaN at " << pos;
+        EXPECT_TRUE(std::isnan(lse[0])) << "NaN at " << pos;
+        EXPECT_EQ(mx[1], 4.0);
+        EXPECT_FALSE(std::isnan(lse[1]));
+    }
 }
 
 // A NaN must surface, never be zeroed: relu passes it through like torch.relu.

@@ -26,7 +26,8 @@ template <> struct reduce_kernels<cpu> {
                         o[r] = static_cast<T>(acc);
                     } else {
                         T m = row[0];
-                        for (std::int64_t i = 1; i < n; ++i) m = row[i] > m ? row[i] : m;
+                        // A NaN anywhere wins and stays (torch.amax): `x > m` alone would skip it.
+                        for (std::int64_t i = 1; i < n; ++i) m = (row[i] > m || row[i] != row[i]) ? row[i] : m;
                         if (op == reduce_op::max) { o[r] = m; continue; }
                         if (std::isinf(m)) { o[r] = m; continue; }  // all -inf stays -inf
                         double acc = 0;

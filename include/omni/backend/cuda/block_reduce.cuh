@@ -15,9 +15,9 @@ inline constexpr int row_threads = 256;
 struct SumOp {
     template <class T> __device__ T operator()(T a, T b) const { return a + b; }
 };
-// Keeps `a` unless `b` is strictly larger, so NaN never replaces a number (see row_max).
+// Takes `b` when it is larger or NaN, so a NaN anywhere wins and then stays (torch.amax).
 struct MaxOp {
-    template <class T> __device__ T operator()(T a, T b) const { return b > a ? b : a; }
+    template <class T> __device__ T operator()(T a, T b) const { return (b > a || b != b) ? b : a; }
 };
 
 // Must be reached by every thread of a row_threads-wide block.
@@ -33,12 +33,10 @@ template <class T, class Op> __device__ T block_all_reduce(T v, Op op) {
     return all;
 }
 
-// The row maximum exactly as the CPU loop `m = x[i] > m ? x[i] : m` from m = x[0] finds it: NaN
-// only when x[0] is NaN, otherwise the largest number. Every thread starts from x[0], so a NaN
-// there stays in every partial and a NaN elsewhere is never picked.
+// The row maximum as the CPU loop finds it: NaN if the row holds one, otherwise the largest number.
 template <class T> __device__ T row_max(const T* x, std::int64_t n) {
     T m = x[0];
-    for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) m = x[i] > m ? x[i] : m;
+    for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) m = MaxOp{}(m, x[i]);
     return block_all_reduce(m, MaxOp{});
 }
 
