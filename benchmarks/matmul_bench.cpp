@@ -1,4 +1,4 @@
-// GEMM throughput at square sizes and at the ViT-B/32 shapes (batch 8 x 50 tokens = 400 rows,
+// GEMM throughput at square sizes and at the ViT-B/32 shapes, in fp32 and with bf16 AMX tiles (batch 8 x 50 tokens = 400 rows,
 // width 768, MLP 3072, 12 heads of 64). Counter GFLOPS = 2*M*N*K*batch / 1e9 per second.
 #include "omni/backend/cpu.hpp"
 
@@ -12,21 +12,33 @@ void set_flops(benchmark::State& st, double flops) {
     st.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// [n x n] x [n x n]
+// [n x n] x [n x n]; arg bf16 as below.
 void BM_matmul_square(benchmark::State& st) {
     const std::int64_t n = st.range(0);
+    const bool bf16 = st.range(1) != 0;
+    if (bf16 && !omni::backend::cpu::amx::available()) {
+        st.SkipWithError("no AMX-BF16 on this CPU");
+        return;
+    }
+    omni::matmul_precision_guard precision(bf16 ? omni::matmul_precision::bf16 : omni::matmul_precision::highest);
     omni::Generator gen(1);
     const T a = T::randn({n, n}, gen), b = T::randn({n, n}, gen);
     for (auto _ : st) benchmark::DoNotOptimize(omni::matmul(a, b).raw_data());
     set_flops(st, 2.0 * n * n * n);
 }
-BENCHMARK(BM_matmul_square)->RangeMultiplier(2)->Range(128, 2048)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_matmul_square)->ArgNames({"n", "bf16"})->ArgsProduct({{128, 256, 512, 1024, 2048}, {0, 1}})->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// [T x K] x [K x N] with T = 8 * 50. Arg 3 = 1 stores the weight PyTorch-style as [N x K] and
-// passes trans_b, which is how a Linear layer will call it.
+// [T x K] x [K x N] with T = 8 * 50. Arg trans_b = 1 stores the weight PyTorch-style as [N x K],
+// which is how a Linear layer calls it. Arg bf16 = 1 runs under matmul_precision::bf16 (AMX
+// tiles; skipped on CPUs without AMX-BF16).
 void BM_matmul_vit(benchmark::State& st) {
     const std::int64_t t = 8 * 50, k = st.range(0), n = st.range(1);
-    const bool trans_b = st.range(2) != 0;
+    const bool trans_b = st.range(2) != 0, bf16 = st.range(3) != 0;
+    if (bf16 && !omni::backend::cpu::amx::available()) {
+        st.SkipWithError("no AMX-BF16 on this CPU");
+        return;
+    }
+    omni::matmul_precision_guard precision(bf16 ? omni::matmul_precision::bf16 : omni::matmul_precision::highest);
     omni::Generator gen(2);
     const T x = T::randn({t, k}, gen);
     const T w = trans_b ? T::randn({n, k}, gen) : T::randn({k, n}, gen);
@@ -34,9 +46,9 @@ void BM_matmul_vit(benchmark::State& st) {
     set_flops(st, 2.0 * t * k * n);
 }
 BENCHMARK(BM_matmul_vit)
-    ->ArgNames({"K", "N", "trans_b"})
-    ->ArgsProduct({{768}, {2304, 3072}, {0, 1}})  // qkv, mlp.fc1
-    ->ArgsProduct({{3072}, {768}, {0, 1}})        // mlp.fc2
+    ->ArgNames({"K", "N", "trans_b", "bf16"})
+    ->ArgsProduct({{768}, {2304, 3072}, {0, 1}, {0, 1}})  // qkv, mlp.fc1
+    ->ArgsProduct({{3072}, {768}, {0, 1}, {0, 1}})        // mlp.fc2
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

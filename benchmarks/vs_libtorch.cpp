@@ -4,7 +4,8 @@
 // same features and gradients, it times alternately (omni, torch, omni, ...) after warm-up:
 // forward (inference mode), forward+backward, and one AdamW training step, and reports medians
 // and the omni/libtorch ratio; peak resident memory of inference is measured in a fresh child
-// process per side. Writes a Markdown table.
+// process per side. On a CPU with AMX it repeats the timings with omni's matmuls in bf16
+// (matmul_precision::bf16) and reports the features' distance from fp32. Writes a Markdown table.
 //
 //   vs_libtorch [--batch 8] [--reps 7] [--out table.md]     the timing run (docs/performance.md)
 //   vs_libtorch --check                                      agreement only (CI; small batch)
@@ -276,6 +277,30 @@ int main(int argc, char** argv) try {
         rows.push_back({what, median(to), median(tt)});
         std::cerr << what << ": omni " << median(to) * 1e3 << " ms, libtorch " << median(tt) * 1e3 << " ms\n";
     }
+    // The same three measurements with omni's float32 matmuls on bf16 AMX tiles (libtorch stays
+    // fp32), and how far the bf16 features land from libtorch's fp32 ones.
+    const bool amx = omni::backend::cpu::amx::available();
+    double bf16_err = 0;
+    if (amx) {
+        omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
+        {
+            omni::no_grad ng;
+            torch::InferenceMode im;
+            bf16_err = rel_err(s.omni.encode(modality::image, V(img)).value(), from_torch(s.torch_model->forward(timg)));
+        }
+        for (const auto& [what, fo, ft] : {std::tuple{"forward (inference), omni bf16 matmuls", omni_fwd, torch_fwd},
+                                           std::tuple{"forward + backward, omni bf16 matmuls", omni_fb, torch_fb},
+                                           std::tuple{"training step, omni bf16 matmuls", omni_step, torch_step}}) {
+            fo(), ft();
+            std::vector<double> to, tt;
+            for (std::int64_t r = 0; r < reps; ++r) {
+                to.push_back(seconds(fo));
+                tt.push_back(seconds(ft));
+            }
+            rows.push_back({what, median(to), median(tt)});
+            std::cerr << what << ": omni " << median(to) * 1e3 << " ms, libtorch " << median(tt) * 1e3 << " ms\n";
+        }
+    }
     std::ostringstream md;
     md << "ViT-B/32 image encoder, batch " << batch << ", 224x224, fp32, " << threads << " threads, medians of " << reps
        << " alternating runs after warm-up (libtorch " << TORCH_VERSION << ").\n\n"
@@ -287,6 +312,12 @@ int main(int argc, char** argv) try {
     }
     std::snprintf(buf, sizeof buf, "| peak resident memory, inference (fresh process) | %.0f MiB | %.0f MiB | %.2f |\n", rss_omni, rss_torch, rss_omni / rss_torch);
     md << buf;
+    if (amx)
+        md << "\nbf16 rows: omni under matmul_precision::bf16 (products on AMX tiles, bf16 operands, fp32 accumulation; all else "
+              "fp32), libtorch in fp32. Features of the bf16 forward vs libtorch's fp32 ones: max |diff| / max |torch| = "
+           << bf16_err << ".\n";
+    else
+        md << "\nNo AMX-BF16 on this CPU: the bf16 rows are skipped (matmul_precision::bf16 would change nothing).\n";
     std::cout << md.str();
     if (!out.empty()) std::ofstream(out) << md.str();
     return 0;

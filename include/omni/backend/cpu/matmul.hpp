@@ -1,10 +1,14 @@
 #pragma once
 // CPU GEMM through Eigen: each operand is mapped in place (row- or column-major with an outer
 // stride), so views and transposes cost nothing. Many small products (attention heads at 50
-// tokens) run one per thread; a large one uses Eigen's own threads.
+// tokens) run one per thread; a large one uses Eigen's own threads. Under
+// float32_matmul_precision() == bf16, large float32 products go to AMX tiles (amx_gemm.hpp).
 #include <Eigen/Core>
+#include <type_traits>
 
+#include "omni/backend/cpu/amx_gemm.hpp"
 #include "omni/backend/cpu/parallel.hpp"
+#include "omni/core/matmul_precision.hpp"
 #include "omni/backend/matmul.hpp"
 #include "omni/policy/cpu.hpp"
 
@@ -34,9 +38,18 @@ template <> struct matmul_kernels<cpu> {
         else with_b(MapC<T, Eigen::ColMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_cs)));
     }
 
+    // Smaller products stay fp32: packing into tiles would cost more than it saves.
+    static bool amx_worth_it(const GemmArgs& g) { return g.m >= 32 && g.n >= 32 && g.k >= 32 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
+
     static void gemm(const GemmArgs& g) {
         dispatch_float(g.type, "matmul", [&]<class T>() {
             const std::int64_t flops = g.m * g.n * g.k;
+            if constexpr (std::is_same_v<T, float>) {
+                if (float32_matmul_precision() == matmul_precision::bf16 && amx_worth_it(g) && backend::cpu::amx::available()) {
+                    backend::cpu::amx::gemm(g);
+                    return;
+                }
+            }
             if (g.batch > 1 && flops < (std::int64_t{1} << 21)) {
                 // Small products: one whole GEMM per thread (Eigen stays serial inside a parallel region).
                 backend::cpu::parallel_for(g.batch, flops / 64 + 1, [&](std::int64_t b, std::int64_t e) {

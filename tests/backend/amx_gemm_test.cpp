@@ -1,0 +1,132 @@
+// float32 matmul under matmul_precision::bf16: on a CPU with AMX the products must equal a
+// double-precision reference computed from the bf16-rounded operands (up to fp32 accumulation),
+// for every operand layout, edge sizes that leave partial tiles, batches, alpha/beta and views.
+// Elsewhere the setting must change nothing. The rounding itself is checked everywhere.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "omni/backend/cpu.hpp"
+
+using T = omni::Tensor<omni::cpu>;
+namespace amx = omni::backend::cpu::amx;
+
+namespace {
+
+// y = op(a) op(b) in double from bf16-rounded float operands; a, b dense row-major as stored.
+std::vector<double> reference(const T& a, const T& b, bool ta, bool tb, std::int64_t M, std::int64_t K, std::int64_t N) {
+    const auto av = a.contiguous().to_vector<float>(), bv = b.contiguous().to_vector<float>();
+    std::vector<double> y(static_cast<std::size_t>(M * N), 0.0);
+    for (std::int64_t i = 0; i < M; ++i)
+        for (std::int64_t j = 0; j < N; ++j) {
+            double s = 0;
+            for (std::int64_t k = 0; k < K; ++k) {
+                const float x = ta ? av[k * M + i] : av[i * K + k], w = tb ? bv[j * K + k] : bv[k * N + j];
+                s += static_cast<double>(amx::round_to_bf16(x)) * amx::round_to_bf16(w);
+            }
+            y[i * N + j] = s;
+        }
+    return y;
+}
+
+// fp32 accumulation of K products of magnitude ~1: a few ulps of the sum per term.
+void expect_close(const std::vector<double>& ref, const std::vector<float>& got, std::int64_t K) {
+    ASSERT_EQ(ref.size(), got.size());
+    const double tol = 4e-7 * std::sqrt(static_cast<double>(K)) * 8 + 1e-5;
+    for (std::size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(got[i], ref[i], tol * std::max(1.0, std::abs(ref[i]))) << "at " << i;
+}
+
+}  // namespace
+
+TEST(Bf16Rounding, NearestEvenAndSpecials) {
+    EXPECT_EQ(amx::bf16_bits(1.0f), 0x3f80);
+    EXPECT_EQ(amx::round_to_bf16(1.0f + 1.0f / 256), 1.0f);                        // a tie rounds to even (down)
+    EXPECT_EQ(amx::round_to_bf16(1.0f + 3.0f / 256), 1.0f + 4.0f / 256);           // a tie rounds to even (up)
+    EXPECT_EQ(amx::round_to_bf16(1.0f + 1.0f / 256 + 1e-6f), 1.0f + 2.0f / 256);   // above the tie rounds up
+    EXPECT_TRUE(std::isnan(amx::round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
+    EXPECT_EQ(amx::round_to_bf16(std::numeric_limits<float>::infinity()), std::numeric_limits<float>::infinity());
+    EXPECT_EQ(amx::round_to_bf16(-0.0f), -0.0f);
+}
+
+TEST(MatmulPrecision, GuardRestores) {
+    EXPECT_EQ(omni::float32_matmul_precision(), omni::matmul_precision::highest);
+    {
+        omni::matmul_precision_guard g(omni::matmul_precision::bf16);
+        EXPECT_EQ(omni::float32_matmul_precision(), omni::matmul_precision::bf16);
+    }
+    EXPECT_EQ(omni::float32_matmul_precision(), omni::matmul_precision::highest);
+}
+
+struct Case {
+    std::int64_t m, k, n;
+    bool ta, tb;
+};
+
+TEST(AmxGemm, MatchesBf16ReferenceForEveryLayout) {
+    if (!amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU: bf16 precision leaves products in fp32";
+    omni::Generator gen(11);
+    // Whole tiles, partial tiles in every dimension, one row tile, odd n-block counts; all at
+    // least 2^18 multiply-adds and 32 in every dimension, where matmul hands them to AMX.
+    for (const Case c : {Case{64, 64, 64, false, false}, Case{400, 768, 2304, false, true}, Case{77, 100, 53, false, false},
+                         Case{33, 145, 70, true, false}, Case{96, 80, 40, false, true}, Case{40, 230, 33, true, true},
+                         Case{768, 400, 96, true, false}}) {
+        const T a = c.ta ? T::randn({c.k, c.m}, gen) : T::randn({c.m, c.k}, gen);
+        const T b = c.tb ? T::randn({c.n, c.k}, gen) : T::randn({c.k, c.n}, gen);
+        omni::matmul_precision_guard g(omni::matmul_precision::bf16);
+        const T y = omni::matmul(a, b, c.ta, c.tb);
+        SCOPED_TRACE(std::to_string(c.m) + "x" + std::to_string(c.k) + "x" + std::to_string(c.n) + " ta " + std::to_string(c.ta) +
+                     " tb " + std::to_string(c.tb));
+        expect_close(reference(a, b, c.ta, c.tb, c.m, c.k, c.n), y.to_vector<float>(), c.k);
+    }
+}
+
+TEST(AmxGemm, BatchesSharedWeightsAndStridedViews) {
+    if (!amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU";
+    omni::Generator gen(12);
+    omni::matmul_precision_guard g(omni::matmul_precision::bf16);
+    // Batched operands with their own B per batch item.
+    const T a = T::randn({3, 64, 96}, gen), b = T::randn({3, 96, 48}, gen);
+    const auto y = omni::matmul(a, b).to_vector<float>();
+    for (std::int64_t i = 0; i < 3; ++i) {
+        const auto ref = reference(a.slice(0, i, i + 1).squeeze(0), b.slice(0, i, i + 1).squeeze(0), false, false, 64, 96, 48);
+        expect_close(ref, std::vector<float>(y.begin() + i * 64 * 48, y.begin() + (i + 1) * 64 * 48), 96);
+    }
+    // A sliced operand (row stride wider than its rows) and a column-sliced weight.
+    const T wide = T::randn({64, 200}, gen), w = T::randn({100, 50}, gen);
+    const T av = wide.slice(1, 10, 110), wv = w.slice(1, 0, 48);  // [64, 100], [100, 48]
+    expect_close(reference(av, wv, false, false, 64, 100, 48), omni::matmul(av, wv).to_vector<float>(), 100);
+}
+
+TEST(AmxGemm, NanPropagates) {
+    if (!amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU";
+    omni::Generator gen(13);
+    T a = T::randn({64, 64}, gen);
+    const T b = T::randn({64, 64}, gen);
+    auto av = a.to_vector<float>();
+    av[5 * 64 + 7] = std::numeric_limits<float>::quiet_NaN();
+    a = T::from_data(av, {64, 64});
+    omni::matmul_precision_guard g(omni::matmul_precision::bf16);
+    const auto y = omni::matmul(a, b).to_vector<float>();
+    for (std::int64_t j = 0; j < 64; ++j) EXPECT_TRUE(std::isnan(y[5 * 64 + j])) << j;
+    EXPECT_FALSE(std::isnan(y[4 * 64]));
+}
+
+TEST(AmxGemm, HighestPrecisionAndFloat64AreUntouched) {
+    omni::Generator gen(14);
+    const T a = T::randn({64, 96}, gen), b = T::randn({96, 64}, gen);
+    const auto fp32 = omni::matmul(a, b).to_vector<float>();
+    const T a64 = a.to(omni::dtype::f64), b64 = b.to(omni::dtype::f64);
+    const auto f64 = omni::matmul(a64, b64).to_vector<double>();
+    omni::matmul_precision_guard g(omni::matmul_precision::bf16);
+    EXPECT_EQ(omni::matmul(a64, b64).to_vector<double>(), f64);  // float64 never goes to bf16
+    const auto y = omni::matmul(a, b).to_vector<float>();
+    if (!amx::available()) {
+        EXPECT_EQ(y, fp32);  // no AMX: the permission changes nothing
+    } else {
+        double worst = 0;  // bf16 operands: about 2^-8 relative per product, far from fp32's
+        for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(static_cast<double>(y[i]) - fp32[i]));
+        EXPECT_GT(worst, 1e-4);
+        EXPECT_LT(worst, 0.5);
+    }
+}
