@@ -26,6 +26,7 @@ struct DataSizes {
     std::int64_t text_train = 8000, text_test = 2000;
     std::int64_t text_len = 32;
     std::string glosses;  // WordNet TSV; empty: data_dir()/wordnet/glosses.tsv
+    omni::data::AugmentConfig image_aug = omni::data::omni_c_augment(28);  // pretraining views
 };
 
 // One modality: a training pool (pretraining views come from all of it, the probe trains on its
@@ -78,7 +79,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
         m.probe = std::min(s.image_probe, m.train);
         m.test = te.size();
         m.classes = 10;
-        const data::AugmentConfig aug = data::omni_c_augment(28);
+        const data::AugmentConfig aug = s.image_aug;
         const Tensor<cpu> train_images = tr.images, test_images = te.images;
         m.views = [=](std::span<const std::int64_t> idx, Generator& g) { return data::augment_views(take(train_images, idx), aug, g); };
         m.train_batch = [=](std::span<const std::int64_t> idx) { return data::eval_transform(take(train_images, idx), aug); };

@@ -46,6 +46,7 @@ struct Options {
     train::SailOptions sail{.epochs = 30, .batch_size = 256, .lr = 1e-3};
     train::FinetuneOptions finetune{.adapter = {.kind = nn::adapter_kind::sbora_fa, .rank = 32, .alpha = 32}, .epochs = 2, .warmup_epochs = 0,
                                     .batch_size = 64, .lr = 1e-3, .min_lr = 1e-5, .weight_decay = 0.1};
+    std::string image_aug = "omni_c";
     double temperature = 0.07, lr = 1e-3;  // tuned on this data (docs/omni_c.md); the paper: 0.05, 1e-4
 };
 
@@ -68,13 +69,23 @@ Options parse(int argc, char** argv) {
         else if (a == "--temperature") o.temperature = std::stod(next());
         else if (a == "--image-train") o.sizes.image_train = std::stoll(next());
         else if (a == "--text-train") o.sizes.text_train = std::stoll(next());
+        else if (a == "--image-probe") o.sizes.image_probe = std::stoll(next());
+        else if (a == "--image-aug") {
+            const std::string v = next();
+            if (v == "omni_c") o.sizes.image_aug = data::omni_c_augment(28);
+            else if (v.rfind("small", 0) == 0)  // small or small:CROP_MIN
+                o.sizes.image_aug = data::simclr_small_augment(28, v.size() > 6 ? std::stod(v.substr(6)) : 0.08);
+            else throw value_error("omni_c_demo", "expected --image-aug omni_c, small or small:CROP_MIN, got '" + v + "'");
+            o.image_aug = v;
+        }
         else if (a == "--glosses") o.sizes.glosses = next();
         else if (a == "--quick") o.quick = true;
         else if (a == "--probe-only") o.probe_only = true;
         else if (a == "--paper-probe") o.probe = train::ProbeOptions{};  // the reference protocol exactly
         else if (a == "--help" || a == "-h") {
             std::cout << "omni_c_demo --vocab vocab.txt [--out DIR] [--steps S per modality] [--batch B] [--threads T]\n"
-                         "            [--lr LR] [--temperature T] [--image-train N] [--text-train N] [--glosses TSV] [--seed S] [--quick]\n";
+                         "            [--lr LR] [--temperature T] [--image-train N] [--image-probe N] [--text-train N] [--glosses TSV] [--seed S]\n"
+                         "            [--image-aug omni_c|small|small:CROP_MIN] [--quick] [--probe-only] [--paper-probe]\n";
             std::exit(0);
         } else throw value_error("omni_c_demo", "unknown option '" + a + "' (try --help)");
     }
@@ -133,7 +144,7 @@ std::vector<train::ModalityViews> views_for(const Corpus& c, std::initializer_li
 // afresh and a rerun with the same ones resumes (pretrain refuses a mismatched file anyway).
 std::string recipe_tag(const Options& o) {
     std::ostringstream s;
-    s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature << "_seed" << o.seed << (o.quick ? "_quick" : "");
+    s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug) << (o.quick ? "_quick" : "");
     return s.str();
 }
 
@@ -161,6 +172,15 @@ ProbeRow probe_row(const std::string& name, const std::array<Tensor<cpu>, 3>& tr
         r.top1[k] = train::linear_probe(tr[k], c[m].train_y, te[k], c[m].test_y, c[m].classes, o.probe).final_top1;
     }
     return r;
+}
+
+ProbeRow raw_probe_row(const Corpus& c, const Options& o) {
+    std::array<Tensor<cpu>, 3> tr, te;
+    for (modality m : all_modalities) {
+        tr[static_cast<int>(m)] = c[m].raw_train;
+        te[static_cast<int>(m)] = c[m].raw_test;
+    }
+    return probe_row("Raw input", tr, te, c, o);
 }
 
 // Prompts: SAIL trains on captions from `train_templates` and is tested with unseen ones.
@@ -322,8 +342,9 @@ int main(int argc, char** argv) try {
     const auto r_omni = pretrain(omni_c, c, {modality::image, modality::audio, modality::text}, o, "omni_c");
     if (o.probe_only) {
         const auto fr = features_of(system_of("Random init", random_init), c), fo = features_of(system_of("Omni-C", omni_c), c);
+        const ProbeRow raw = raw_probe_row(c, o);
         const ProbeRow pr = probe_row("Random init", fr.train, fr.test, c, o), po = probe_row("Omni-C", fo.train, fo.test, c, o);
-        for (const auto* p : {&pr, &po}) std::cout << p->name << ": image " << pct(p->top1[0]) << ", audio " << pct(p->top1[1]) << ", text " << pct(p->top1[2]) << "\n";
+        for (const auto* p : {&raw, &pr, &po}) std::cout << p->name << ": image " << pct(p->top1[0]) << ", audio " << pct(p->top1[1]) << ", text " << pct(p->top1[2]) << "\n";
         std::cout << "gain: image " << pct(po.top1[0] - pr.top1[0]) << ", audio " << pct(po.top1[1] - pr.top1[1]) << ", text " << pct(po.top1[2] - pr.top1[2])
                   << " (" << num(elapsed(), 0) << " s)\n";
         return 0;
@@ -346,14 +367,7 @@ int main(int argc, char** argv) try {
     for (const System* s : {&s_random, &s_expert, &s_omni, &s_shared}) feats.emplace_back(s, features_of(*s, c));
 
     std::vector<ProbeRow> probes;
-    {
-        std::array<Tensor<cpu>, 3> rtr, rte;
-        for (modality m : all_modalities) {
-            rtr[static_cast<int>(m)] = c[m].raw_train;
-            rte[static_cast<int>(m)] = c[m].raw_test;
-        }
-        probes.push_back(probe_row("Raw input", rtr, rte, c, o));
-    }
+    probes.push_back(raw_probe_row(c, o));
     for (const auto& [s, f] : feats) probes.push_back(probe_row(s->name, f.train, f.test, c, o));
 
     std::cerr << "omni_c_demo: SAIL alignment\n";

@@ -12,6 +12,9 @@
 //   simclr_augment  canonical SimCLR (Chen et al. 2020, appendix A): crop scale (0.08, 1), jitter
 //                   0.8s/0.8s/0.8s/0.2s with p 0.8, greyscale p 0.2, blur p 0.5 with a kernel
 //                   of about 10% of the output side (made odd), sigma ~ U(0.1, 2).
+//   simclr_small_augment  SimCLR's recipe for 32 x 32 images (Chen et al. 2020, appendix B.9:
+//                   jitter strength 0.5, no blur), for inputs of a few dozen pixels where a blur
+//                   of sigma up to 2 wipes out most of the detail; crop scale configurable.
 //
 // Randomness: image i of a call draws from its own Philox stream (seed, offset0 + i), where
 // offset0 is the generator's offset at the call and the call advances it by N. So the same
@@ -70,6 +73,13 @@ inline AugmentConfig simclr_augment(std::int64_t size = 224, double strength = 1
     return AugmentConfig{.size_h = size, .size_w = size, .crop_scale = {0.08, 1.0}, .jitter_p = 0.8,
                          .brightness = 0.8 * strength, .contrast = 0.8 * strength, .saturation = 0.8 * strength,
                          .hue = 0.2 * strength, .blur_p = 0.5, .blur_kernel = k};
+}
+
+inline AugmentConfig simclr_small_augment(std::int64_t size = 32, double crop_min = 0.08) {
+    AugmentConfig c = simclr_augment(size, 0.5);
+    c.crop_scale = {crop_min, 1.0};
+    c.blur_p = 0;
+    return c;
 }
 
 struct CropBox {
