@@ -130,3 +130,32 @@ TEST(AmxGemm, HighestPrecisionAndFloat64AreUntouched) {
         EXPECT_LT(worst, 0.5);
     }
 }
+
+// Inside frozen_weights a packed weight is reused; a different weight, or the same storage after
+// the scope closed and the values changed, is packed afresh.
+TEST(AmxGemm, FrozenWeightsReusesPackedOperandsSafely) {
+    if (!amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU";
+    omni::Generator gen(15);
+    const T x = T::randn({64, 96}, gen);
+    T w1 = T::randn({80, 96}, gen);
+    const T w2 = T::randn({80, 96}, gen);
+    omni::matmul_precision_guard g(omni::matmul_precision::bf16);
+    const auto fresh1 = omni::matmul(x, w1, false, true).to_vector<float>();
+    const auto fresh2 = omni::matmul(x, w2, false, true).to_vector<float>();
+    {
+        omni::frozen_weights frozen;
+        for (int rep = 0; rep < 3; ++rep) {
+            EXPECT_EQ(omni::matmul(x, w1, false, true).to_vector<float>(), fresh1);
+            EXPECT_EQ(omni::matmul(x, w2, false, true).to_vector<float>(), fresh2);
+        }
+        EXPECT_EQ(amx::detail::pack_cache().entries.size(), 2u);  // one packed copy per weight
+    }
+    w1.copy_from(w2);  // in place, outside any scope: nothing packed earlier may be used
+    {
+        omni::frozen_weights frozen;
+        EXPECT_EQ(omni::matmul(x, w1, false, true).to_vector<float>(), fresh2);
+        EXPECT_EQ(amx::detail::pack_cache().entries.size(), 1u);  // the old epoch's copies are gone
+    }
+    (void)omni::matmul(x, w1, false, true);
+    EXPECT_TRUE(amx::detail::pack_cache().entries.empty());  // no scope: nothing is kept
+}

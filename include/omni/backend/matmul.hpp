@@ -2,6 +2,7 @@
 // Matrix products: a [..., M, K] x b [..., K, N] -> [..., M, N] with NumPy batch broadcasting and
 // optional transposes of either operand. Views are passed to the GEMM as strides, so a
 // transposed or sliced operand is not copied unless its rows are not unit-stride either way.
+#include <memory>
 #include <optional>
 
 #include "omni/backend/kernel_view.hpp"
@@ -20,6 +21,8 @@ struct GemmArgs {
     void* c = nullptr;
     std::int64_t c_batch = 0, c_rs = 0;
     double alpha = 1, beta = 0;
+    // The storage B lives in, for backends that keep B prepared across calls (frozen_weights.hpp).
+    std::shared_ptr<const void> b_owner;
 };
 
 // Specialised by each backend: gemm(const GemmArgs&).
@@ -97,6 +100,7 @@ Tensor<P> matmul(const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a = fa
         g.batch = 1;
         detail::fill_operand(a, a.dim() - 2, g.a, g.a_batch, g.a_rs, g.a_cs);
         detail::fill_operand(b, 0, g.b, g.b_batch, g.b_rs, g.b_cs);
+        g.b_owner = b.storage();
     } else {
         const int nb = bs.size();
         Shape sa = bs, sb = bs;

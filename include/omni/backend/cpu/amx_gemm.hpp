@@ -10,17 +10,21 @@
 //     at row r, column c (the "VNNI" pairing TDPBF16PS reads), zero-padded past K and N.
 //   A packed per 32-row panel: tile (t, kb) holds rows t*16.. and columns kb*32.. as plain rows,
 //     zero-padded past M and K.
+// Inside a frozen_weights scope a packed B is kept per weight tensor and reused by later calls.
 // The code is compiled for AMX through function attributes only, so the header builds with
 // any -march; amx::available() checks the CPU and asks Linux for the tile state once.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <vector>
 
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/backend/matmul.hpp"
+#include "omni/core/frozen_weights.hpp"
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__CUDACC__)
 #define OMNI_HAVE_AMX_CODE 1
@@ -167,9 +171,9 @@ OMNI_AVX512_BF16 inline void pack_a_panel(const float* a, std::int64_t rs, std::
 
 // 64-byte aligned bf16 scratch: tile loads are fastest on whole cache lines.
 struct Buffer {
+    std::int64_t bytes;
     std::uint16_t* p;
-    explicit Buffer(std::int64_t n)
-        : p(static_cast<std::uint16_t*>(std::aligned_alloc(64, static_cast<std::size_t>((n * 2 + 63) / 64 * 64)))) {
+    explicit Buffer(std::int64_t n) : bytes((n * 2 + 63) / 64 * 64), p(static_cast<std::uint16_t*>(std::aligned_alloc(64, static_cast<std::size_t>(bytes)))) {
         if (!p) throw std::bad_alloc();
     }
     ~Buffer() { std::free(p); }
@@ -213,6 +217,60 @@ __attribute__((target("amx-tile,amx-bf16"))) inline void block(const std::uint16
     if constexpr (RT == 2 && CT == 2) _tile_stored(3, acc[3], 64);
 }
 
+// Packed B operands kept while a frozen_weights scope is open, keyed by the storage they came
+// from (a weak reference: a freed and reused address can never match) and their layout.
+struct PackedB {
+    std::weak_ptr<const void> owner;
+    const void* p;
+    std::int64_t k, n, rs, cs;
+    std::uint64_t epoch;
+    std::shared_ptr<const Buffer> tiles;
+};
+struct PackCache {
+    std::mutex mutex;
+    std::vector<PackedB> entries;
+    std::int64_t bytes = 0;
+    static constexpr std::int64_t max_bytes = std::int64_t{2} << 30;  // past this, pack per call
+};
+inline PackCache& pack_cache() {
+    static PackCache c;
+    return c;
+}
+
+// B packed: from the cache inside a frozen_weights scope, freshly otherwise.
+inline std::shared_ptr<const Buffer> packed_b(const GemmArgs& g, const float* b, std::int64_t KB, std::int64_t NB) {
+    const auto pack = [&] {
+        auto buf = std::make_shared<Buffer>(NB * KB * 512);
+        parallel_for(NB, KB * 512, [&](std::int64_t n0, std::int64_t n1) { pack_b(b, g.b_rs, g.b_cs, g.k, g.n, KB, n0, n1, buf->p); });
+        return std::shared_ptr<const Buffer>(std::move(buf));
+    };
+    PackCache& c = pack_cache();
+    const bool frozen = frozen_weights::active();
+    const std::uint64_t epoch = frozen_weights::epoch();
+    if (!frozen || !g.b_owner || g.batch != 1) {
+        if (!frozen) {  // the last scope has closed: nothing kept is valid any more
+            std::lock_guard<std::mutex> lock(c.mutex);
+            c.entries.clear();
+            c.bytes = 0;
+        }
+        return pack();
+    }
+    std::lock_guard<std::mutex> lock(c.mutex);
+    std::erase_if(c.entries, [&](const PackedB& e) {
+        const bool stale = e.epoch != epoch || e.owner.expired();
+        if (stale) c.bytes -= e.tiles->bytes;
+        return stale;
+    });
+    for (const PackedB& e : c.entries)
+        if (e.p == b && e.k == g.k && e.n == g.n && e.rs == g.b_rs && e.cs == g.b_cs && e.owner.lock() == g.b_owner) return e.tiles;
+    auto tiles = pack();
+    if (c.bytes + tiles->bytes <= PackCache::max_bytes) {
+        c.entries.push_back({g.b_owner, b, g.k, g.n, g.b_rs, g.b_cs, epoch, tiles});
+        c.bytes += tiles->bytes;
+    }
+    return tiles;
+}
+
 }  // namespace detail
 
 // C = alpha A B + beta C for float32 operands laid out as GemmArgs says.
@@ -226,13 +284,13 @@ inline void gemm(const GemmArgs& g) {
     const std::int64_t groups = std::clamp<std::int64_t>((4 * threads + panels - 1) / panels, 1, (NB + 1) / 2);
     const std::int64_t per_group = 2 * (((NB + 1) / 2 + groups - 1) / groups);  // n-blocks per item, even
     const std::int64_t items = panels * groups;
-    const Buffer bpack(NB * KB * 512);
+    std::shared_ptr<const Buffer> bpack;
     for (std::int64_t bi = 0; bi < g.batch; ++bi) {
         const float* a = static_cast<const float*>(g.a) + bi * g.a_batch;
         const float* b = static_cast<const float*>(g.b) + bi * g.b_batch;
         float* c = static_cast<float*>(g.c) + bi * g.c_batch;
-        if (bi == 0 || g.b_batch != 0)
-            parallel_for(NB, KB * 512, [&](std::int64_t n0, std::int64_t n1) { pack_b(b, g.b_rs, g.b_cs, K, N, KB, n0, n1, bpack.p); });
+        if (bi == 0 || g.b_batch != 0) bpack = packed_b(g, b, KB, NB);
+        const std::uint16_t* bp = bpack->p;
 #pragma omp parallel num_threads(static_cast<int>(std::min<std::int64_t>(threads, items)))
         {
             configure_tiles();
@@ -250,10 +308,10 @@ inline void gemm(const GemmArgs& g) {
                 const std::int64_t nb_end = std::min(NB, (grp + 1) * per_group);
                 for (std::int64_t nb = grp * per_group; nb < nb_end; nb += 2) {
                     const bool two_cols = nb + 1 < nb_end, two_rows = rows > tile_m;
-                    if (two_rows && two_cols) block<2, 2>(apack.p, bpack.p, KB, nb, acc);
-                    else if (two_rows) block<2, 1>(apack.p, bpack.p, KB, nb, acc);
-                    else if (two_cols) block<1, 2>(apack.p, bpack.p, KB, nb, acc);
-                    else block<1, 1>(apack.p, bpack.p, KB, nb, acc);
+                    if (two_rows && two_cols) block<2, 2>(apack.p, bp, KB, nb, acc);
+                    else if (two_rows) block<2, 1>(apack.p, bp, KB, nb, acc);
+                    else if (two_cols) block<1, 2>(apack.p, bp, KB, nb, acc);
+                    else block<1, 1>(apack.p, bp, KB, nb, acc);
                     for (int t = 0; t < 4; ++t) {
                         const std::int64_t r0 = (t / 2) * tile_m, n0 = (nb + t % 2) * tile_n;
                         if ((t % 2 && !two_cols) || (t / 2 && !two_rows)) continue;
