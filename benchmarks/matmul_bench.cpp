@@ -1,5 +1,8 @@
-// GEMM throughput at square sizes and at the ViT-B/32 shapes, in fp32 and with bf16 AMX tiles (batch 8 x 50 tokens = 400 rows,
-// width 768, MLP 3072, 12 heads of 64). Counter GFLOPS = 2*M*N*K*batch / 1e9 per second.
+// GEMM throughput at square sizes and at the ViT-B/32 shapes (batch 8 x 50 tokens = 400 rows,
+// width 768, MLP 3072, 12 heads of 64), in fp32 and with bf16 AMX tiles, next to the measured
+// fp32 FMA peak. Counter GFLOPS = 2*M*N*K*batch / 1e9 per second.
+#include <immintrin.h>
+
 #include "omni/backend/cpu.hpp"
 
 #include "bench_main.hpp"
@@ -11,6 +14,40 @@ using T = omni::Tensor<omni::cpu>;
 void set_flops(benchmark::State& st, double flops) {
     st.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
+
+// The measured float32 FMA peak that GEMM efficiency is quoted against: every thread runs 16
+// independent chains of the widest vector FMA this build has (enough to hide the FMA latency on
+// two pipes). Built with -march=native like every suite here.
+#if defined(__AVX512F__)
+using FmaVec = __m512;
+inline FmaVec fma_set(float x) { return _mm512_set1_ps(x); }
+inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return _mm512_fmadd_ps(acc, a, b); }
+#elif defined(__FMA__)
+using FmaVec = __m256;
+inline FmaVec fma_set(float x) { return _mm256_set1_ps(x); }
+inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return _mm256_fmadd_ps(acc, a, b); }
+#endif
+#if defined(__AVX512F__) || defined(__FMA__)
+void BM_fma_peak(benchmark::State& st) {
+    constexpr int chains = 16, lanes = sizeof(FmaVec) / sizeof(float);
+    constexpr std::int64_t iters = 1 << 16;
+    const int threads = omni::num_threads();
+    for (auto _ : st) {
+#pragma omp parallel num_threads(threads)
+        {
+            FmaVec acc[chains];
+            const FmaVec a = fma_set(0.999999f), b = fma_set(1e-7f);
+            for (int c = 0; c < chains; ++c) acc[c] = fma_set(static_cast<float>(c));
+            for (std::int64_t i = 0; i < iters; ++i)
+#pragma GCC unroll 16
+                for (int c = 0; c < chains; ++c) acc[c] = fma_step(acc[c], a, b);
+            for (int c = 0; c < chains; ++c) benchmark::DoNotOptimize(acc[c]);
+        }
+    }
+    set_flops(st, 2.0 * lanes * chains * iters * threads);
+}
+BENCHMARK(BM_fma_peak)->UseRealTime()->Unit(benchmark::kMicrosecond);
+#endif
 
 // [n x n] x [n x n]; arg bf16 as below.
 void BM_matmul_square(benchmark::State& st) {

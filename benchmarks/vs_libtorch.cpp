@@ -125,6 +125,14 @@ double rel_err(const D& a, const D& b) {
     return num / std::max(den, 1e-30);
 }
 
+// ||a - b|| / ||b|| over all elements: the typical error, where rel_err is the worst one.
+double rel_l2(const D& a, const D& b) {
+    const auto x = a.to_vector<double>(), y = b.to_vector<double>();
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) num += (x[i] - y[i]) * (x[i] - y[i]), den += y[i] * y[i];
+    return std::sqrt(num / std::max(den, 1e-300));
+}
+
 struct Sides {
     OmniViT omni;
     ViT torch_model{nullptr};
@@ -160,9 +168,10 @@ bool check(Sides& s, std::int64_t batch) {
         // bf16 operands (8 significant bits) through 12 blocks: close to fp32, far from equal.
         omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
         omni::no_grad ng;
-        const double e_bf16 = rel_err(s.omni.encode(modality::image, x).value(), from_torch(th.detach()));
-        std::cout << "bf16 matmuls (AMX): features " << e_bf16 << " from libtorch's fp32\n";
-        ok = ok && e_bf16 < 5e-2;
+        const D hb = s.omni.encode(modality::image, x).value(), ht = from_torch(th.detach());
+        const double e_l2 = rel_l2(hb, ht), e_max = rel_err(hb, ht);
+        std::cout << "bf16 matmuls (AMX): features ||diff|| / ||torch|| " << e_l2 << ", max |diff| / max |torch| " << e_max << " from libtorch's fp32\n";
+        ok = ok && e_l2 < 2e-2;
     }
     std::cout << (ok ? "omni and libtorch agree\n" : "omni and libtorch DISAGREE\n");
     s.torch_model->zero_grad();
@@ -286,17 +295,43 @@ int main(int argc, char** argv) try {
         rows.push_back({what, median(to), median(tt)});
         std::cerr << what << ": omni " << median(to) * 1e3 << " ms, libtorch " << median(tt) * 1e3 << " ms\n";
     }
+    // Long-sequence attention, one sequence of 4096 tokens, 12 heads of 64, inference: omni's
+    // fused kernel against libtorch 1.13's softmax(q k^T / 8) v (it has no fused attention on CPU
+    // and materialises the [12, 4096, 4096] scores, 768 MiB).
+    {
+        omni::Generator ga(9);
+        const D q = D::randn({1, 12, 4096, 64}, ga), k = D::randn({1, 12, 4096, 64}, ga), v = D::randn({1, 12, 4096, 64}, ga);
+        const torch::Tensor tq = to_torch(q), tk = to_torch(k), tv = to_torch(v);
+        const std::function<void()> omni_att = [&] { (void)omni::attention(q, k, v); };
+        const std::function<void()> torch_att = [&] {
+            torch::InferenceMode im;
+            (void)torch::matmul(torch::softmax(torch::matmul(tq, tk.transpose(-2, -1)) * 0.125, -1), tv);
+        };
+        omni_att(), torch_att();
+        std::vector<double> to, tt;
+        for (std::int64_t r = 0; r < std::max<std::int64_t>(3, reps / 2); ++r) {
+            to.push_back(seconds(omni_att));
+            tt.push_back(seconds(torch_att));
+        }
+        rows.push_back({"attention, 4096 tokens x 12 heads (inference)", median(to), median(tt)});
+        std::cerr << "attention 4096: omni " << median(to) * 1e3 << " ms, libtorch " << median(tt) * 1e3 << " ms\n";
+    }
+
     // The same three measurements with omni's float32 matmuls on bf16 AMX tiles (libtorch stays
-    // fp32), and how far the bf16 features land from libtorch's fp32 ones.
+    // fp32), and how far the bf16 features land from fp32 ones of the same weights (the training
+    // rows above have moved each side's weights on its own, so not libtorch's).
     const bool amx = omni::backend::cpu::amx::available();
-    double bf16_err = 0;
+    double bf16_l2 = 0, bf16_max = 0;
     if (amx) {
-        omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
         {
             omni::no_grad ng;
-            torch::InferenceMode im;
-            bf16_err = rel_err(s.omni.encode(modality::image, V(img)).value(), from_torch(s.torch_model->forward(timg)));
+            const D h32 = s.omni.encode(modality::image, V(img)).value();
+            omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
+            const D hb = s.omni.encode(modality::image, V(img)).value(), ht = h32;
+            bf16_l2 = rel_l2(hb, ht);
+            bf16_max = rel_err(hb, ht);
         }
+        omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
         for (const auto& [what, fo, ft] : {std::tuple{"forward (inference), omni bf16 matmuls", omni_fwd, torch_fwd},
                                            std::tuple{"forward + backward, omni bf16 matmuls", omni_fb, torch_fb},
                                            std::tuple{"training step, omni bf16 matmuls", omni_step, torch_step}}) {
@@ -326,8 +361,8 @@ int main(int argc, char** argv) try {
     md << buf;
     if (amx)
         md << "\nbf16 rows: omni under matmul_precision::bf16 (products on AMX tiles, bf16 operands, fp32 accumulation; all else "
-              "fp32), libtorch in fp32. Features of the bf16 forward vs libtorch's fp32 ones: max |diff| / max |torch| = "
-           << bf16_err << ".\n";
+              "fp32), libtorch in fp32. Features of the bf16 forward vs omni's fp32 forward with the same weights: ||diff|| / ||fp32|| = "
+           << bf16_l2 << ", max |diff| / max |fp32| = " << bf16_max << ".\n";
     else
         md << "\nNo AMX-BF16 on this CPU: the bf16 rows are skipped (matmul_precision::bf16 would change nothing).\n";
     std::cout << md.str();

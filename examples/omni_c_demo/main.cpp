@@ -144,7 +144,11 @@ std::vector<train::ModalityViews> views_for(const Corpus& c, std::initializer_li
 // afresh and a rerun with the same ones resumes (pretrain refuses a mismatched file anyway).
 std::string recipe_tag(const Options& o) {
     std::ostringstream s;
-    s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug) << (o.quick ? "_quick" : "");
+    s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug);
+    const demo::DataSizes defaults;  // other pretraining data: another run
+    if (o.sizes.image_train != defaults.image_train) s << "_img" << o.sizes.image_train;
+    if (o.sizes.text_train != defaults.text_train) s << "_txt" << o.sizes.text_train;
+    s << (o.quick ? "_quick" : "");
     return s.str();
 }
 
@@ -334,9 +338,10 @@ int main(int argc, char** argv) try {
     shared_cfg.shared_head = true;
     Generator g0(o.seed), g1(o.seed), g2(o.seed), gi(o.seed), ga(o.seed), gt(o.seed);
     Omni random_init(o.model, g0), omni_c(o.model, g1), shared(shared_cfg, g2);
-    models::OmniC<A, modality::image> expert_image(o.model, gi);
-    models::OmniC<A, modality::audio> expert_audio(o.model, ga);
-    models::OmniC<A, modality::text> expert_text(o.model, gt);
+    // An expert is the same model trained on one modality only (the other embedders and heads get
+    // no gradient and stay as initialised), so all start from Omni-C's exact initial weights and
+    // the demo instantiates one model type, not four.
+    Omni expert_image(o.model, gi), expert_audio(o.model, ga), expert_text(o.model, gt);
 
     std::cerr << "omni_c_demo: pretraining (" << o.steps << " steps of " << o.batch << " per modality and model)\n";
     const auto r_omni = pretrain(omni_c, c, {modality::image, modality::audio, modality::text}, o, "omni_c");

@@ -18,15 +18,15 @@ template <class D> Tensor<D> normal(const Shape& s, Generator& g, double std, dt
 // defaults a=-2, b=2), by redrawing out-of-range values.
 template <class D> Tensor<D> trunc_normal(const Shape& s, Generator& g, double std, double lo = -2, double hi = 2, dtype t = dtype::f32) {
     if (!(lo < hi)) throw value_error("trunc_normal", "expected lo < hi, got [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    std::vector<double> v(static_cast<std::size_t>(s.numel()));
-    const std::uint64_t off = g.next_offset();
-    std::uint64_t draw = 0;
-    for (auto& x : v) {
+    const std::uint64_t off = g.next_offset(), seed = g.seed();
+    std::uint64_t draw = 0;  // elements are made in order, each from the next in-range draws
+    return Tensor<D>::generated(s, t, [&](std::uint64_t) {
+        double x;
         do {
-            x = std * philox_normal(g.seed(), off, draw++);
+            x = std * philox_normal(seed, off, draw++);
         } while (x < lo || x > hi);
-    }
-    return Tensor<D>::from_data(v, s).to(t);
+        return x;
+    });
 }
 
 // Glorot & Bengio: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) for a [out, in] weight.
