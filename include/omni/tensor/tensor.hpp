@@ -90,6 +90,22 @@ public:
         return generated(shape, dt, [&](std::uint64_t i) { return lo + (hi - lo) * philox_uniform(seed, off, i); });
     }
 
+    // Element i = f(i), made in chunks so that only the result is ever whole in memory (a double
+    // staging copy of a large weight would double the peak of building a model).
+    template <class F> static Tensor generated(const Shape& shape, dtype dt, F&& f) {
+        Tensor out = empty(shape, dt);
+        const std::int64_t n = shape.numel();
+        constexpr std::int64_t chunk = 1 << 16;
+        std::vector<double> v(static_cast<std::size_t>(std::min(n, chunk)));
+        const Tensor flat = out.reshape(Shape{n});
+        for (std::int64_t b = 0; b < n; b += chunk) {
+            const std::int64_t len = std::min(chunk, n - b);
+            for (std::int64_t i = 0; i < len; ++i) v[static_cast<std::size_t>(i)] = f(static_cast<std::uint64_t>(b + i));
+            flat.slice(0, b, b + len).copy_from(from_data(std::span<const double>(v.data(), static_cast<std::size_t>(len)), Shape{len}));
+        }
+        return out;
+    }
+
     // ---- metadata ------------------------------------------------------------------------
     bool defined() const { return storage_ != nullptr; }
     const Shape& shape() const { return shape_; }
@@ -262,21 +278,6 @@ private:
     }
     void require_defined(const char* op) const {
         if (!defined()) throw value_error(op, "expected a defined tensor, got an empty handle");
-    }
-    // Element i = f(i), made in chunks so that only the result is ever whole in memory (a double
-    // staging copy of a large weight would double the peak of building a model).
-    template <class F> static Tensor generated(const Shape& shape, dtype dt, F&& f) {
-        Tensor out = empty(shape, dt);
-        const std::int64_t n = shape.numel();
-        constexpr std::int64_t chunk = 1 << 16;
-        std::vector<double> v(static_cast<std::size_t>(std::min(n, chunk)));
-        const Tensor flat = out.reshape(Shape{n});
-        for (std::int64_t b = 0; b < n; b += chunk) {
-            const std::int64_t len = std::min(chunk, n - b);
-            for (std::int64_t i = 0; i < len; ++i) v[static_cast<std::size_t>(i)] = f(static_cast<std::uint64_t>(b + i));
-            flat.slice(0, b, b + len).copy_from(from_data(std::span<const double>(v.data(), static_cast<std::size_t>(len)), Shape{len}));
-        }
-        return out;
     }
     static Tensor from_doubles(const std::vector<double>& v, const Shape& shape, dtype dt) {
         return from_data(std::span<const double>(v.data(), v.size()), shape).to(dt);
