@@ -284,17 +284,21 @@ int main(int argc, char** argv) try {
         double omni, torch;
     };
     std::vector<Row> rows;
-    for (const auto& [what, fo, ft] : {std::tuple{"forward (inference)", omni_fwd, torch_fwd}, std::tuple{"forward + backward", omni_fb, torch_fb},
-                                       std::tuple{"training step (fwd + bwd + AdamW)", omni_step, torch_step}}) {
-        fo(), ft(), fo(), ft();  // warm-up: allocator, thread pools, packed weights
+    // Warm-up calls (allocator, thread pools, packed weights), then n alternating timed pairs.
+    const auto time_row = [&](const std::string& what, const std::function<void()>& fo, const std::function<void()>& ft, int warmup,
+                              std::int64_t n) {
+        for (int w = 0; w < warmup; ++w) fo(), ft();
         std::vector<double> to, tt;
-        for (std::int64_t r = 0; r < reps; ++r) {
+        for (std::int64_t r = 0; r < n; ++r) {
             to.push_back(seconds(fo));
             tt.push_back(seconds(ft));
         }
         rows.push_back({what, median(to), median(tt)});
         std::cerr << what << ": omni " << median(to) * 1e3 << " ms, libtorch " << median(tt) * 1e3 << " ms\n";
-    }
+    };
+    for (const auto& [what, fo, ft] : {std::tuple{"forward (inference)", omni_fwd, torch_fwd}, std::tuple{"forward + backward", omni_fb, torch_fb},
+                                       std::tuple{"training step (fwd + bwd + AdamW)", omni_step, torch_step}})
+        time_row(what, fo, ft, 2, reps);
     // Long-sequence attention, one sequence of 4096 tokens, 12 heads of 64, inference: omni's
     // fused kernel against libtorch 1.13's softmax(q k^T / 8) v (it has no fused attention on CPU
     // and materialises the [12, 4096, 4096] scores, 768 MiB).
@@ -307,14 +311,7 @@ int main(int argc, char** argv) try {
             torch::InferenceMode im;
             (void)torch::matmul(torch::softmax(torch::matmul(tq, tk.transpose(-2, -1)) * 0.125, -1), tv);
         };
-        omni_att(), torch_att();
-        std::vector<double> to, tt;
-        for (std::int64_t r = 0; r < std::max<std::int64_t>(3, reps / 2); ++r) {
-            to.push_back(seconds(omni_att));
-            tt.push_back(seconds(torch_att));
-        }
-        rows.push_back({"attention, 4096 tokens x 12 heads (inference)", median(to), median(tt)});
-        std::cerr << "attention 4096: omni " << median(to) * 1e3 << " ms, libtorch " << median(tt) * 1e3 << " ms\n";
+        time_row("attention, 4096 tokens x 12 heads (inference)", omni_att, torch_att, 1, std::max<std::int64_t>(3, reps / 2));
     }
 
     // The same three measurements with omni's float32 matmuls on bf16 AMX tiles (libtorch stays
@@ -338,14 +335,7 @@ int main(int argc, char** argv) try {
             // Inference keeps its weights packed across batches; training repacks every call.
             std::optional<omni::frozen_weights> frozen;
             if (std::string(what).starts_with("forward (inference)")) frozen.emplace();
-            fo(), ft();
-            std::vector<double> to, tt;
-            for (std::int64_t r = 0; r < reps; ++r) {
-                to.push_back(seconds(fo));
-                tt.push_back(seconds(ft));
-            }
-            rows.push_back({what, median(to), median(tt)});
-            std::cerr << what << ": omni " << median(to) * 1e3 << " ms, libtorch " << median(tt) * 1e3 << " ms\n";
+            time_row(what, fo, ft, 1, reps);
         }
     }
     std::ostringstream md;
