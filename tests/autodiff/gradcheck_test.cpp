@@ -78,6 +78,10 @@ TEST(Gradcheck, MatmulAllLayouts) {
     check([](const In& v) { return omni::matmul(v[0], v[1]); }, {a3, b1});  // batch broadcast
     check([](const In& v) { return omni::matmul(v[0], v[1], true, false); }, {param({2, 3, 4}), b});
     check([](const In& v) { return omni::linear(v[0], v[1], v[2]); }, {a3, bt, param({5})});
+    // addmm: the bias fused into the GEMM, every layout and a batch that does not fold.
+    check([](const In& v) { return omni::linear(v[0], v[1], v[2]); }, {a, bt, param({5})});
+    check([](const In& v) { return omni::addmm(v[0], v[1], v[2], true, true); }, {param({5}), at, bt});
+    check([](const In& v) { return omni::addmm(v[0], v[1], v[2], true, false); }, {param({5}), param({2, 3, 4}), b3});
 }
 
 TEST(Gradcheck, SoftmaxFamily) {

@@ -51,6 +51,8 @@ TEST(Errors, Matmul) {
                       "shape_error: matmul: expected broadcastable shapes, got [2] and [3]");
     EXPECT_OMNI_ERROR(omni::matmul(D::zeros({2, 3}), D::zeros({2, 3}), true, true), omni::shape_error,
                       "shape_error: matmul: expected [..., M, K] x [..., K, N], got [3, 2] x [3, 2] (after transposes)");
+    EXPECT_OMNI_ERROR(omni::addmm(D::zeros({4}), D::zeros({2, 3}), D::zeros({3, 5})), omni::shape_error,
+                      "shape_error: addmm: expected a bias of shape [5], got [4]");
     EXPECT_OMNI_ERROR(omni::linear(D::zeros({4, 3}), D::zeros({5, 2})), omni::shape_error,
                       "shape_error: linear: expected x [..., 2] and weight [out, in], got x [4, 3] and weight [5, 2]");
 }

@@ -239,6 +239,19 @@ TEST(Join, ConcatStackSplitChunk) {
     EXPECT_EQ(omni::chunk(s, 3, 2).size(), 3u);
 }
 
+// addmm = bias on every row + the product, for a folded batch and a transposed weight; the
+// bias must not leak into an empty product either.
+TEST(Ops, AddmmAddsTheBiasInsideTheProduct) {
+    const T a = randn({2, 5, 3}), w = randn({4, 3}), bias = randn({4});
+    const auto y = v(omni::addmm(bias, a, w, false, true));
+    const auto ref = ref_mm(v(a), v(w.transpose(0, 1).contiguous()), 10, 3, 4);
+    const auto bv = v(bias);
+    ASSERT_EQ(y.size(), ref.size());
+    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], ref[i] + bv[i % 4], 1e-12) << i;
+    const auto e = v(omni::addmm(bias, T::zeros({3, 0}, omni::dtype::f64), T::zeros({0, 4}, omni::dtype::f64)));
+    for (std::size_t i = 0; i < e.size(); ++i) EXPECT_EQ(e[i], bv[i % 4]);
+}
+
 // max and logsumexp return NaN for a row holding one, wherever it sits (torch.amax).
 TEST(Ops, MaxAndLogsumexpPropagateNaN) {
     const double nan = std::numeric_limits<double>::quiet_NaN();

@@ -60,23 +60,30 @@ template <class P> void fill_operand(const Tensor<P>& t, int nb, const void*& p,
 }
 }  // namespace detail
 
+namespace detail {
+// op(a) op(b), plus `bias` [N] on every row when it is defined: the bias is written into C first
+// and the GEMM accumulates onto it (beta = 1), so a Linear's bias costs no pass of its own.
 template <device_policy P>
-Tensor<P> matmul(const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a = false, bool trans_b = false) {
+Tensor<P> matmul_plus(const char* op, const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a, bool trans_b, const Tensor<P>& bias) {
     if (a_in.dim() < 2 || b_in.dim() < 2)
-        throw shape_error("matmul", "expected operands with at least 2 dims, got " + a_in.shape().str() + " and " + b_in.shape().str());
+        throw shape_error(op, "expected operands with at least 2 dims, got " + a_in.shape().str() + " and " + b_in.shape().str());
     if (a_in.type() != b_in.type())
-        throw dtype_error("matmul", std::string("expected operands of one dtype, got ") + name_of(a_in.type()) + " and " + name_of(b_in.type()));
-    if (!is_floating(a_in.type())) throw dtype_error("matmul", std::string("expected float32 or float64, got ") + name_of(a_in.type()));
+        throw dtype_error(op, std::string("expected operands of one dtype, got ") + name_of(a_in.type()) + " and " + name_of(b_in.type()));
+    if (!is_floating(a_in.type())) throw dtype_error(op, std::string("expected float32 or float64, got ") + name_of(a_in.type()));
     Tensor<P> a = trans_a ? a_in.transpose(-1, -2) : a_in;
     Tensor<P> b = trans_b ? b_in.transpose(-1, -2) : b_in;
     const std::int64_t M = a.shape()[a.dim() - 2], K = a.shape()[a.dim() - 1], N = b.shape()[b.dim() - 1];
     if (b.shape()[b.dim() - 2] != K)
-        throw shape_error("matmul", "expected [..., M, K] x [..., K, N], got " + a.shape().str() + " x " + b.shape().str() +
-                                        (trans_a || trans_b ? " (after transposes)" : ""));
+        throw shape_error(op, "expected [..., M, K] x [..., K, N], got " + a.shape().str() + " x " + b.shape().str() +
+                          (trans_a || trans_b ? " (after transposes)" : ""));
+    if (bias.defined() && !(bias.shape() == Shape{N}))
+        throw shape_error(op, "expected a bias of shape [" + std::to_string(N) + "], got " + bias.shape().str());
+    if (bias.defined() && bias.type() != a.type())
+        throw dtype_error(op, std::string("expected a bias of dtype ") + name_of(a.type()) + ", got " + name_of(bias.type()));
     Shape ba, bb;
     for (int i = 0; i < a.dim() - 2; ++i) ba.push_back(a.shape()[i]);
     for (int i = 0; i < b.dim() - 2; ++i) bb.push_back(b.shape()[i]);
-    const Shape bs = broadcast_shapes("matmul", ba, bb);
+    const Shape bs = broadcast_shapes(op, ba, bb);
 
     GemmArgs g;
     g.type = a.type();
@@ -85,8 +92,15 @@ Tensor<P> matmul(const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a = fa
     Shape out_shape = bs;
     out_shape.push_back(M);
     out_shape.push_back(N);
-    if (K == 0) return Tensor<P>::zeros(out_shape, a.type());  // an empty sum
     Tensor<P> c = Tensor<P>::empty(out_shape, a.type());  // beta = 0: the kernels write every element
+    if (bias.defined()) {
+        c.copy_from(bias);  // broadcast over rows; the GEMM adds onto it
+        g.beta = 1;
+    }
+    if (K == 0) {  // an empty sum
+        if (!bias.defined()) c.fill_(0);
+        return c;
+    }
     if (c.numel() == 0) return c;
     if (!detail::unit_inner(a)) a = a.contiguous();
     if (!detail::unit_inner(b)) b = b.contiguous();
@@ -120,6 +134,19 @@ Tensor<P> matmul(const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a = fa
     g.c_batch = M * N;
     matmul_kernels<P>::gemm(g);
     return c;
+}
+}  // namespace detail
+
+template <device_policy P>
+Tensor<P> matmul(const Tensor<P>& a, const Tensor<P>& b, bool trans_a = false, bool trans_b = false) {
+    return detail::matmul_plus("matmul", a, b, trans_a, trans_b, Tensor<P>{});
+}
+
+// bias + op(a) op(b) with bias [N] broadcast over rows (torch.addmm's order), in one GEMM pass.
+template <device_policy P>
+Tensor<P> addmm(const Tensor<P>& bias, const Tensor<P>& a, const Tensor<P>& b, bool trans_a = false, bool trans_b = false) {
+    if (!bias.defined()) throw value_error("addmm", "expected a defined bias, got an empty handle");
+    return detail::matmul_plus("addmm", a, b, trans_a, trans_b, bias);
 }
 
 }  // namespace omni

@@ -1,6 +1,6 @@
 #pragma once
 // linear(x, w, b) = x w^T + b with PyTorch's weight layout w [out, in] (torch.nn.functional.linear).
-// The transpose is a GEMM flag, never a copy.
+// The transpose is a GEMM flag, never a copy, and the bias is added inside the GEMM (addmm).
 #include "omni/autodiff/all.hpp"
 
 namespace omni {
@@ -12,8 +12,7 @@ template <class P> Tensor<P> linear(const Tensor<P>& x, const Tensor<P>& w, cons
     if (b.defined() && !(b.shape() == Shape{w.shape()[0]}))
         throw shape_error("linear", "expected bias [" + std::to_string(w.shape()[0]) + "], got " + b.shape().str());
     const Tensor<P> x2 = x.dim() == 1 ? x.unsqueeze(0) : x;
-    Tensor<P> y = matmul(x2, w, false, true);
-    if (b.defined()) y = add(y, b);
+    const Tensor<P> y = b.defined() ? addmm(b, x2, w, false, true) : matmul(x2, w, false, true);
     return x.dim() == 1 ? y.squeeze(0) : y;
 }
 

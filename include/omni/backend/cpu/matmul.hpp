@@ -26,7 +26,7 @@ template <> struct matmul_kernels<cpu> {
         auto run = [&](const auto& A, const auto& B) {
             if (g.beta == 0) C.noalias() = alpha * (A * B);
             else {
-                C *= static_cast<T>(g.beta);
+                if (g.beta != 1) C *= static_cast<T>(g.beta);
                 C.noalias() += alpha * (A * B);
             }
         };
