@@ -9,6 +9,7 @@
 //
 //   vs_libtorch [--batch 8] [--reps 7] [--out table.md]     the timing run (docs/performance.md)
 //   vs_libtorch --check                                      agreement only (CI; small batch)
+//   vs_libtorch --only "training step"                       time only matching rows (to profile one)
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
@@ -226,15 +227,16 @@ double peak_rss_mib(bool omni_side, std::int64_t batch) {
 int main(int argc, char** argv) try {
     std::int64_t batch = 8, reps = 7;
     bool check_only = false;
-    std::string out;
+    std::string out, only;  // only: time just the rows whose name contains it (for profiling one)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--check") check_only = true;
         else if (a == "--batch" && i + 1 < argc) batch = std::stoll(argv[++i]);
         else if (a == "--reps" && i + 1 < argc) reps = std::stoll(argv[++i]);
         else if (a == "--out" && i + 1 < argc) out = argv[++i];
+        else if (a == "--only" && i + 1 < argc) only = argv[++i];
         else {
-            std::cerr << "usage: vs_libtorch [--check] [--batch N] [--reps N] [--out table.md]\n";
+            std::cerr << "usage: vs_libtorch [--check] [--batch N] [--reps N] [--out table.md] [--only ROW-NAME-PART]\n";
             return 2;
         }
     }
@@ -287,6 +289,7 @@ int main(int argc, char** argv) try {
     // Warm-up calls (allocator, thread pools, packed weights), then n alternating timed pairs.
     const auto time_row = [&](const std::string& what, const std::function<void()>& fo, const std::function<void()>& ft, int warmup,
                               std::int64_t n) {
+        if (!only.empty() && what.find(only) == std::string::npos) return;
         for (int w = 0; w < warmup; ++w) fo(), ft();
         std::vector<double> to, tt;
         for (std::int64_t r = 0; r < n; ++r) {
