@@ -14,6 +14,8 @@ namespace amx = omni::backend::cpu::amx;
 
 namespace {
 
+float round_to_bf16(float x) { return static_cast<float>(omni::bf16(x)); }
+
 // y = op(a) op(b) in double from bf16-rounded float operands; a, b dense row-major as stored.
 std::vector<double> reference(const T& a, const T& b, bool ta, bool tb, std::int64_t M, std::int64_t K, std::int64_t N) {
     const auto av = a.contiguous().to_vector<float>(), bv = b.contiguous().to_vector<float>();
@@ -23,7 +25,7 @@ std::vector<double> reference(const T& a, const T& b, bool ta, bool tb, std::int
             double s = 0;
             for (std::int64_t k = 0; k < K; ++k) {
                 const float x = ta ? av[k * M + i] : av[i * K + k], w = tb ? bv[j * K + k] : bv[k * N + j];
-                s += static_cast<double>(amx::round_to_bf16(x)) * amx::round_to_bf16(w);
+                s += static_cast<double>(round_to_bf16(x)) * round_to_bf16(w);
             }
             y[i * N + j] = s;
         }
@@ -40,13 +42,13 @@ void expect_close(const std::vector<double>& ref, const std::vector<float>& got,
 }  // namespace
 
 TEST(Bf16Rounding, NearestEvenAndSpecials) {
-    EXPECT_EQ(amx::bf16_bits(1.0f), 0x3f80);
-    EXPECT_EQ(amx::round_to_bf16(1.0f + 1.0f / 256), 1.0f);                        // a tie rounds to even (down)
-    EXPECT_EQ(amx::round_to_bf16(1.0f + 3.0f / 256), 1.0f + 4.0f / 256);           // a tie rounds to even (up)
-    EXPECT_EQ(amx::round_to_bf16(1.0f + 1.0f / 256 + 1e-6f), 1.0f + 2.0f / 256);   // above the tie rounds up
-    EXPECT_TRUE(std::isnan(amx::round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
-    EXPECT_EQ(amx::round_to_bf16(std::numeric_limits<float>::infinity()), std::numeric_limits<float>::infinity());
-    EXPECT_EQ(amx::round_to_bf16(-0.0f), -0.0f);
+    EXPECT_EQ(omni::bf16(1.0f).bits, 0x3f80);
+    EXPECT_EQ(round_to_bf16(1.0f + 1.0f / 256), 1.0f);                        // a tie rounds to even (down)
+    EXPECT_EQ(round_to_bf16(1.0f + 3.0f / 256), 1.0f + 4.0f / 256);           // a tie rounds to even (up)
+    EXPECT_EQ(round_to_bf16(1.0f + 1.0f / 256 + 1e-6f), 1.0f + 2.0f / 256);   // above the tie rounds up
+    EXPECT_TRUE(std::isnan(round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
+    EXPECT_EQ(round_to_bf16(std::numeric_limits<float>::infinity()), std::numeric_limits<float>::infinity());
+    EXPECT_EQ(round_to_bf16(-0.0f), -0.0f);
 }
 
 TEST(MatmulPrecision, GuardRestores) {

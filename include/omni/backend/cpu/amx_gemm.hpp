@@ -24,6 +24,7 @@
 
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/backend/matmul.hpp"
+#include "omni/core/dtype.hpp"
 #include "omni/core/frozen_weights.hpp"
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__CUDACC__)
@@ -35,23 +36,6 @@
 #endif
 
 namespace omni::backend::cpu::amx {
-
-// float -> bfloat16 bits, round to nearest even; NaN stays NaN (quietened).
-inline std::uint16_t bf16_bits(float f) {
-    std::uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40u);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return static_cast<std::uint16_t>(u >> 16);
-}
-inline float bf16_to_float(std::uint16_t b) {
-    const std::uint32_t u = static_cast<std::uint32_t>(b) << 16;
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
-}
-// x rounded to the nearest bfloat16, as a float: what the AMX path multiplies.
-inline float round_to_bf16(float x) { return bf16_to_float(bf16_bits(x)); }
 
 #ifdef OMNI_HAVE_AMX_CODE
 
@@ -69,6 +53,9 @@ inline bool available() {
 }
 
 namespace detail {
+
+// Rounding to nearest even, as core's bf16 storage type does (AVX512-BF16's VCVTNE2PS2BF16 agrees).
+inline std::uint16_t bf16_bits_of(float x) { return bf16(x).bits; }
 
 constexpr std::int64_t tile_k = 32, tile_n = 16, tile_m = 16, panel_m = 32;
 
@@ -120,8 +107,8 @@ inline void pack_b_tile_scalar(const float* b, std::int64_t rs, std::int64_t cs,
     for (std::int64_t r = 0; r < tile_k / 2; ++r)
         for (std::int64_t c = 0; c < tile_n; ++c) {
             const std::int64_t k = k0 + 2 * r, n = n0 + c;
-            t[r * 32 + 2 * c] = n < N && k < K ? bf16_bits(b[k * rs + n * cs]) : 0;
-            t[r * 32 + 2 * c + 1] = n < N && k + 1 < K ? bf16_bits(b[(k + 1) * rs + n * cs]) : 0;
+            t[r * 32 + 2 * c] = n < N && k < K ? bf16_bits_of(b[k * rs + n * cs]) : 0;
+            t[r * 32 + 2 * c + 1] = n < N && k + 1 < K ? bf16_bits_of(b[(k + 1) * rs + n * cs]) : 0;
         }
 }
 
@@ -147,7 +134,7 @@ inline void pack_a_tile_scalar(const float* a, std::int64_t rs, std::int64_t cs,
                                std::int64_t k0, std::uint16_t* t) {
     for (std::int64_t r = 0; r < tile_m; ++r)
         for (std::int64_t k = 0; k < tile_k; ++k)
-            t[r * tile_k + k] = m0 + r < M && k0 + k < K ? bf16_bits(a[(m0 + r) * rs + (k0 + k) * cs]) : 0;
+            t[r * tile_k + k] = m0 + r < M && k0 + k < K ? bf16_bits_of(a[(m0 + r) * rs + (k0 + k) * cs]) : 0;
 }
 
 // Rows [m0, m0 + 32) of A [M, K] (strides rs, cs) -> two row tiles per k-block.
