@@ -47,6 +47,7 @@ struct Options {
     train::FinetuneOptions finetune{.adapter = {.kind = nn::adapter_kind::sbora_fa, .rank = 32, .alpha = 32}, .epochs = 2, .warmup_epochs = 0,
                                     .batch_size = 64, .lr = 1e-3, .min_lr = 1e-5, .weight_decay = 0.1};
     std::string image_aug = "omni_c";
+    bool bf16 = false;  // pretrain with bf16 matmuls (AMX) where the CPU has them
     double temperature = 0.07, lr = 1e-3;  // tuned on this data (docs/omni_c.md); the paper: 0.05, 1e-4
 };
 
@@ -78,6 +79,11 @@ Options parse(int argc, char** argv) {
             else throw value_error("omni_c_demo", "expected --image-aug omni_c, small or small:CROP_MIN, got '" + v + "'");
             o.image_aug = v;
         }
+        else if (a == "--dim") o.model.dim = o.model.head_hidden = o.model.head_out = std::stoll(next());
+        else if (a == "--depth") o.model.depth = std::stoll(next());
+        else if (a == "--heads") o.model.heads = std::stoll(next());
+        else if (a == "--image-patch") o.model.image_patch = std::stoll(next());
+        else if (a == "--bf16") o.bf16 = true;
         else if (a == "--glosses") o.sizes.glosses = next();
         else if (a == "--quick") o.quick = true;
         else if (a == "--probe-only") o.probe_only = true;
@@ -85,10 +91,16 @@ Options parse(int argc, char** argv) {
         else if (a == "--help" || a == "-h") {
             std::cout << "omni_c_demo --vocab vocab.txt [--out DIR] [--steps S per modality] [--batch B] [--threads T]\n"
                          "            [--lr LR] [--temperature T] [--image-train N] [--image-probe N] [--text-train N] [--glosses TSV] [--seed S]\n"
-                         "            [--image-aug omni_c|small|small:CROP_MIN] [--quick] [--probe-only] [--paper-probe]\n";
+                         "            [--image-aug omni_c|small|small:CROP_MIN] [--quick] [--probe-only] [--paper-probe]\n"
+                         "            [--dim D] [--depth L] [--heads H] [--image-patch P] [--bf16]\n";
             std::exit(0);
         } else throw value_error("omni_c_demo", "unknown option '" + a + "' (try --help)");
     }
+    if (o.model.image_size % o.model.image_patch != 0)
+        throw value_error("omni_c_demo", "expected --image-patch to divide the image size " + std::to_string(o.model.image_size) + ", got " +
+                                             std::to_string(o.model.image_patch));
+    if (o.model.dim % o.model.heads != 0)
+        throw value_error("omni_c_demo", "expected --heads to divide --dim " + std::to_string(o.model.dim) + ", got " + std::to_string(o.model.heads));
     if (o.vocab.empty()) throw value_error("omni_c_demo", "expected --vocab PATH to a BERT vocab.txt (scripts/text_deps.sh prints one), got none");
     if (o.quick) {  // a smoke run for CI: tiny data, a few steps, every code path
         o.steps = std::min<std::int64_t>(o.steps, 6);
@@ -148,7 +160,10 @@ std::string recipe_tag(const Options& o) {
     const demo::DataSizes defaults;  // other pretraining data: another run
     if (o.sizes.image_train != defaults.image_train) s << "_img" << o.sizes.image_train;
     if (o.sizes.text_train != defaults.text_train) s << "_txt" << o.sizes.text_train;
-    s << (o.quick ? "_quick" : "");
+    const models::OmniCConfig tiny = models::omni_c_tiny;  // another model: another run
+    if (o.model.dim != tiny.dim || o.model.depth != tiny.depth || o.model.heads != tiny.heads || o.model.image_patch != tiny.image_patch)
+        s << "_vit" << o.model.depth << "x" << o.model.dim << "h" << o.model.heads << "p" << o.model.image_patch;
+    s << (o.bf16 ? "_bf16" : "") << (o.quick ? "_quick" : "");
     return s.str();
 }
 
@@ -158,6 +173,8 @@ train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<
                               .weight_decay = 0.1, .warmup = 0.1, .temperature = o.temperature, .seed = o.seed,
                               .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
                               .checkpoint_every = 100, .label = tag};
+    // bf16 products in training only (mixed precision); features for the probes stay fp32.
+    const matmul_precision_guard precision(o.bf16 ? matmul_precision::bf16 : matmul_precision::highest);
     return train::pretrain(model, views_for(c, ms), po);
 }
 

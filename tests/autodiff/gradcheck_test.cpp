@@ -82,6 +82,11 @@ TEST(Gradcheck, MatmulAllLayouts) {
     check([](const In& v) { return omni::linear(v[0], v[1], v[2]); }, {a, bt, param({5})});
     check([](const In& v) { return omni::addmm(v[0], v[1], v[2], true, true); }, {param({5}), at, bt});
     check([](const In& v) { return omni::addmm(v[0], v[1], v[2], true, false); }, {param({5}), param({2, 3, 4}), b3});
+    // addmm_residual: a skip connection and the bias in the same GEMM, with and without the bias.
+    check([](const In& v) { return omni::addmm_residual(v[0], v[1], v[2], v[3], false, true); }, {param({2, 4, 5}), param({5}), a3, bt});
+    check([](const In& v) { return omni::addmm_residual(v[0], V{}, v[1], v[2], true, false); }, {param({2, 4, 5}), param({2, 3, 4}), b3});
+    check([](const In& v) { return omni::linear(v[0], v[1], v[2], v[3]); }, {a, bt, param({5}), param({4, 5})});
+    check([](const In& v) { return omni::linear(v[0], v[1], V{}, v[2]); }, {param({3}), bt, param({5})});
 }
 
 TEST(Gradcheck, SoftmaxFamily) {

@@ -53,6 +53,12 @@ TEST(Errors, Matmul) {
                       "shape_error: matmul: expected [..., M, K] x [..., K, N], got [3, 2] x [3, 2] (after transposes)");
     EXPECT_OMNI_ERROR(omni::addmm(D::zeros({4}), D::zeros({2, 3}), D::zeros({3, 5})), omni::shape_error,
                       "shape_error: addmm: expected a bias of shape [5], got [4]");
+    EXPECT_OMNI_ERROR(omni::addmm(D::zeros({5}, omni::dtype::f64), D::zeros({2, 3}), D::zeros({3, 5})), omni::dtype_error,
+                      "dtype_error: addmm: expected a bias of dtype float32, got float64");
+    EXPECT_OMNI_ERROR(omni::addmm_residual(D::zeros({2, 4}), D::zeros({5}), D::zeros({2, 3}), D::zeros({3, 5})), omni::shape_error,
+                      "shape_error: addmm_residual: expected a residual of the product's shape [2, 5], got [2, 4]");
+    EXPECT_OMNI_ERROR(omni::linear(D::zeros({2, 3}), D::zeros({5, 3}), D::zeros({5}), D::zeros({5})), omni::shape_error,
+                      "shape_error: linear: expected a residual of shape [2, 5], got [5]");
     EXPECT_OMNI_ERROR(omni::linear(D::zeros({4, 3}), D::zeros({5, 2})), omni::shape_error,
                       "shape_error: linear: expected x [..., 2] and weight [out, in], got x [4, 3] and weight [5, 2]");
 }

@@ -252,6 +252,22 @@ TEST(Ops, AddmmAddsTheBiasInsideTheProduct) {
     for (std::size_t i = 0; i < e.size(); ++i) EXPECT_EQ(e[i], bv[i % 4]);
 }
 
+// addmm_residual = residual + bias + the product, with the bias, without it and for an empty sum.
+TEST(Ops, AddmmResidualAddsTheSkipConnectionInsideTheProduct) {
+    const T a = randn({2, 5, 3}), w = randn({4, 3}), bias = randn({4}), r = randn({2, 5, 4});
+    const auto ref = ref_mm(v(a), v(w.transpose(0, 1).contiguous()), 10, 3, 4);
+    const auto bv = v(bias), rv = v(r);
+    const auto y = v(omni::addmm_residual(r, bias, a, w, false, true)), y0 = v(omni::addmm_residual(r, T{}, a, w, false, true));
+    ASSERT_EQ(y.size(), ref.size());
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        EXPECT_NEAR(y[i], rv[i] + bv[i % 4] + ref[i], 1e-12) << i;
+        EXPECT_NEAR(y0[i], rv[i] + ref[i], 1e-12) << i;
+    }
+    const T r2 = randn({3, 4});
+    const auto e = v(omni::addmm_residual(r2, T{}, T::zeros({3, 0}, omni::dtype::f64), T::zeros({0, 4}, omni::dtype::f64)));
+    EXPECT_EQ(e, v(r2));
+}
+
 // max and logsumexp return NaN for a row holding one, wherever it sits (torch.amax).
 TEST(Ops, MaxAndLogsumexpPropagateNaN) {
     const double nan = std::numeric_limits<double>::quiet_NaN();

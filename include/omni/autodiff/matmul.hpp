@@ -1,7 +1,8 @@
 #pragma once
 // Taped matmul. With y = op(A) op(B): d op(A) = g op(B)^T and d op(B) = op(A)^T g; an operand
 // used transposed gets the transposed product directly, then sums over broadcast batch axes.
-// addmm adds a row bias inside the same GEMM (what Linear uses).
+// addmm adds a row bias inside the same GEMM (what Linear uses); addmm_residual also a residual of
+// the product's shape (a transformer block's skip connections).
 #include <utility>
 
 #include "omni/autodiff/tensor.hpp"
@@ -58,6 +59,19 @@ template <class P> Var<P> addmm(const Var<P>& bias, const Var<P>& a, const Var<P
                           rb = b.requires_grad()](const Tensor<P>& g) {
         auto [ga, gb] = detail::matmul_grads(g, av, bv, trans_a, trans_b, ra, rb);
         return std::vector<Tensor<P>>{rc ? sum_to(g, bs) : Tensor<P>(), ga, gb};
+    });
+}
+
+// residual + bias + op(a) op(b): the residual's gradient is g itself, the bias's its column sum.
+template <class P>
+Var<P> addmm_residual(const Var<P>& residual, const Var<P>& bias, const Var<P>& a, const Var<P>& b, bool trans_a = false, bool trans_b = false) {
+    Tensor<P> y = addmm_residual(residual.value(), bias.value(), a.value(), b.value(), trans_a, trans_b);
+    return ad::record<P>("addmm_residual", y, {&residual, &bias, &a, &b},
+                         [av = a.value(), bv = b.value(), bs = bias.defined() ? bias.shape() : Shape{}, trans_a, trans_b,
+                          rr = residual.requires_grad(), rc = bias.defined() && bias.requires_grad(), ra = a.requires_grad(),
+                          rb = b.requires_grad()](const Tensor<P>& g) {
+        auto [ga, gb] = detail::matmul_grads(g, av, bv, trans_a, trans_b, ra, rb);
+        return std::vector<Tensor<P>>{rr ? g : Tensor<P>(), rc ? sum_to(g, bs) : Tensor<P>(), ga, gb};
     });
 }
 

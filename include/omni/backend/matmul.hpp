@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "omni/backend/elementwise.hpp"
 #include "omni/backend/kernel_view.hpp"
 
 namespace omni {
@@ -61,10 +62,12 @@ template <class P> void fill_operand(const Tensor<P>& t, int nb, const void*& p,
 }  // namespace detail
 
 namespace detail {
-// op(a) op(b), plus `bias` [N] on every row when it is defined: the bias is written into C first
-// and the GEMM accumulates onto it (beta = 1), so a Linear's bias costs no pass of its own.
+// op(a) op(b), plus `bias` [N] on every row and `residual` (the product's shape) where defined:
+// they are written into C first and the GEMM accumulates onto it (beta = 1), so a Linear's bias
+// and a transformer's residual add cost no pass of their own.
 template <device_policy P>
-Tensor<P> matmul_plus(const char* op, const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a, bool trans_b, const Tensor<P>& bias) {
+Tensor<P> matmul_plus(const char* op, const Tensor<P>& a_in, const Tensor<P>& b_in, bool trans_a, bool trans_b, const Tensor<P>& bias,
+                      const Tensor<P>& residual = {}) {
     if (a_in.dim() < 2 || b_in.dim() < 2)
         throw shape_error(op, "expected operands with at least 2 dims, got " + a_in.shape().str() + " and " + b_in.shape().str());
     if (a_in.type() != b_in.type())
@@ -92,13 +95,21 @@ Tensor<P> matmul_plus(const char* op, const Tensor<P>& a_in, const Tensor<P>& b_
     Shape out_shape = bs;
     out_shape.push_back(M);
     out_shape.push_back(N);
-    Tensor<P> c = Tensor<P>::empty(out_shape, a.type());  // beta = 0: the kernels write every element
-    if (bias.defined()) {
-        c.copy_from(bias);  // broadcast over rows; the GEMM adds onto it
-        g.beta = 1;
+    if (residual.defined() && !(residual.shape() == out_shape))
+        throw shape_error(op, "expected a residual of the product's shape " + out_shape.str() + ", got " + residual.shape().str());
+    if (residual.defined() && residual.type() != a.type())
+        throw dtype_error(op, std::string("expected a residual of dtype ") + name_of(a.type()) + ", got " + name_of(residual.type()));
+    Tensor<P> c;
+    if (residual.defined() && bias.defined()) {
+        c = add(residual, bias);  // one pass writes both; a fresh dense tensor the GEMM adds onto
+    } else {
+        c = Tensor<P>::empty(out_shape, a.type());  // beta = 0: the kernels write every element
+        if (bias.defined()) c.copy_from(bias);      // broadcast over rows
+        if (residual.defined()) c.copy_from(residual);
     }
+    if (bias.defined() || residual.defined()) g.beta = 1;
     if (K == 0) {  // an empty sum
-        if (!bias.defined()) c.fill_(0);
+        if (g.beta == 0) c.fill_(0);
         return c;
     }
     if (c.numel() == 0) return c;
@@ -147,6 +158,15 @@ template <device_policy P>
 Tensor<P> addmm(const Tensor<P>& bias, const Tensor<P>& a, const Tensor<P>& b, bool trans_a = false, bool trans_b = false) {
     if (!bias.defined()) throw value_error("addmm", "expected a defined bias, got an empty handle");
     return detail::matmul_plus("addmm", a, b, trans_a, trans_b, bias);
+}
+
+// residual + bias + op(a) op(b), residual of the product's shape, bias [N] or undefined: a
+// transformer's `x + proj(...)` in the GEMM's own pass over its output.
+template <device_policy P>
+Tensor<P> addmm_residual(const Tensor<P>& residual, const Tensor<P>& bias, const Tensor<P>& a, const Tensor<P>& b, bool trans_a = false,
+                         bool trans_b = false) {
+    if (!residual.defined()) throw value_error("addmm_residual", "expected a defined residual, got an empty handle");
+    return detail::matmul_plus("addmm_residual", a, b, trans_a, trans_b, bias, residual);
 }
 
 }  // namespace omni

@@ -49,10 +49,12 @@ template <class P> struct MultiheadAttention : Module {
     }
 
     // Self-attention: x [B, N, D] -> [B, N, D]. key_padding_mask [B, N] bool, true = ignore.
-    Tensor<P> forward(const Tensor<P>& x, const Tensor<P>& key_padding_mask = {}, bool causal = false) const {
+    // residual (optional, [B, N, D]) is added inside the output projection's GEMM: a block's
+    // x + attn(norm(x)) in one pass.
+    Tensor<P> forward(const Tensor<P>& x, const Tensor<P>& key_padding_mask = {}, bool causal = false, const Tensor<P>& residual = {}) const {
         check_input("x", x, cfg.dim);
-        if (fused()) return proj(qkv_attention(qkv(x), cfg.heads, key_padding_mask, causal));
-        return attend(x, x, key_padding_mask, causal);
+        if (fused()) return proj(qkv_attention(qkv(x), cfg.heads, key_padding_mask, causal), residual);
+        return attend(x, x, key_padding_mask, causal, residual);
     }
     // Cross-attention: queries from x [B, Nq, D], keys and values from context [B, Nk, kv_dim].
     Tensor<P> cross(const Tensor<P>& x, const Tensor<P>& context, const Tensor<P>& key_padding_mask = {}, bool causal = false) const {
@@ -64,8 +66,8 @@ template <class P> struct MultiheadAttention : Module {
             throw shape_error(where("MultiheadAttention"), "expected context batch " + std::to_string(x.shape()[0]) + ", got " + context.shape().str());
         return attend(x, context, key_padding_mask, causal);
     }
-    Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& key_padding_mask = {}, bool causal = false) const {
-        return forward(x, key_padding_mask, causal);
+    Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& key_padding_mask = {}, bool causal = false, const Tensor<P>& residual = {}) const {
+        return forward(x, key_padding_mask, causal, residual);
     }
 
 private:
@@ -78,9 +80,9 @@ private:
         const auto& s = t.shape();
         return t.view({s[0], s[1], cfg.heads, cfg.dim / cfg.heads}).transpose(1, 2);
     }
-    Tensor<P> attend(const Tensor<P>& x, const Tensor<P>& ctx, const Tensor<P>& mask, bool causal) const {
+    Tensor<P> attend(const Tensor<P>& x, const Tensor<P>& ctx, const Tensor<P>& mask, bool causal, const Tensor<P>& residual = {}) const {
         const Tensor<P> o = attention(heads(q(x)), heads(k(ctx)), heads(v(ctx)), mask, causal);
-        return proj(o.transpose(1, 2).view({x.shape()[0], x.shape()[1], cfg.dim}));
+        return proj(o.transpose(1, 2).view({x.shape()[0], x.shape()[1], cfg.dim}), residual);
     }
 };
 

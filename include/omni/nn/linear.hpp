@@ -36,12 +36,13 @@ template <class P> struct Linear : Module {
         if (adapter) v.module("adapter", *adapter);
     }
 
-    Tensor<P> forward(const Tensor<P>& x) const {
+    // residual (optional, the output's shape) is added inside the GEMM: x + f(x) without a pass.
+    Tensor<P> forward(const Tensor<P>& x, const Tensor<P>& residual = {}) const {
         if (x.dim() < 1 || x.shape().back() != cfg.in)
             throw shape_error(where("Linear"), "expected [..., " + std::to_string(cfg.in) + "], got " + x.shape().str());
-        return adapter ? add(linear(x, weight, bias), adapter->forward(x)) : linear(x, weight, bias);
+        return adapter ? add(linear(x, weight, bias, residual), adapter->forward(x)) : linear(x, weight, bias, residual);
     }
-    Tensor<P> operator()(const Tensor<P>& x) const { return forward(x); }
+    Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& residual = {}) const { return forward(x, residual); }
 };
 
 template <class T> struct is_linear : std::false_type {};

@@ -22,8 +22,9 @@ template <class P> struct MLP : Module {
         v.module("fc1", fc1);
         v.module("fc2", fc2);
     }
-    Tensor<P> forward(const Tensor<P>& x) const { return fc2(activate(cfg.act, fc1(x))); }
-    Tensor<P> operator()(const Tensor<P>& x) const { return forward(x); }
+    // residual + mlp(x) when residual is given, added inside fc2's GEMM.
+    Tensor<P> forward(const Tensor<P>& x, const Tensor<P>& residual = {}) const { return fc2(activate(cfg.act, fc1(x)), residual); }
+    Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& residual = {}) const { return forward(x, residual); }
 };
 
 }  // namespace omni::nn

@@ -39,8 +39,9 @@ template <class P> struct TransformerBlock : Module {
     }
     // x [B, N, D]; key_padding_mask [B, N] bool (true = padding), optional.
     Tensor<P> forward(const Tensor<P>& x, const Tensor<P>& key_padding_mask = {}, bool causal = false) const {
-        const Tensor<P> h = add(x, attn(norm1(x), key_padding_mask, causal));
-        return add(h, mlp(norm2(h)));
+        // Both skip connections are added inside the GEMMs of attn.proj and mlp.fc2.
+        const Tensor<P> h = attn(norm1(x), key_padding_mask, causal, x);
+        return mlp(norm2(h), h);
     }
     Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& mask = {}, bool causal = false) const { return forward(x, mask, causal); }
 };
