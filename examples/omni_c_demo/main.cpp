@@ -492,9 +492,12 @@ int main(int argc, char** argv) try {
               "set multiplot layout 1,2 title 't-SNE of projected test embeddings (coloured by modality; point shape = class)'\n"
               "unset xlabel\nunset ylabel\nunset xtics\nunset ytics\nset key bottom right\n";
         for (const auto& [file, title] : {std::pair{"tsne_separate_heads.dat", "Omni-C, separate heads (Fig. 1)"}, std::pair{"tsne_shared_head.dat", "shared head (Fig. 6)"}})
-            gp << "set title '" << title << "'\nplot '" << file << "' using ($3==0?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#1f77b4' t 'image', "
-               << "'' using ($3==1?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#d62728' t 'audio', "
-               << "'' using ($3==2?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#2ca02c' t 'text'\n";
+            // Points take their shape from the class, so the key gets one fixed-shape NaN entry
+            // per modality (a variable point type draws no symbol in the key).
+            gp << "set title '" << title << "'\nplot '" << file << "' using ($3==0?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#1f77b4' notitle, "
+               << "'' using ($3==1?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#d62728' notitle, "
+               << "'' using ($3==2?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#2ca02c' notitle, "
+               << "NaN w p pt 7 ps 1.2 lc rgb '#1f77b4' t 'image', NaN w p pt 7 ps 1.2 lc rgb '#d62728' t 'audio', NaN w p pt 7 ps 1.2 lc rgb '#2ca02c' t 'text'\n";
         gp << "unset multiplot\n";
     }
     bool plotted = false;
