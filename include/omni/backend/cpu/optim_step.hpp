@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/cpu/vector_math.hpp"
 #include "omni/backend/optim_step.hpp"
 #include "omni/policy/cpu.hpp"
 
@@ -25,15 +26,21 @@ template <> struct optim_kernels<cpu> {
             T* m = exp_avg.as<T>();
             T* v = exp_avg_sq.as<T>();
             const T* g = grad.as<T>();
-            backend::cpu::parallel_for(param.numel(), 8, [&](std::int64_t b, std::int64_t e) {
-                for (std::int64_t i = b; i < e; ++i) {
-                    const T gi = g[i];
-                    const T mi = m[i] * b1 + c1 * gi;
-                    const T vi = v[i] * b2 + c2 * gi * gi;
-                    const T denom = std::sqrt(vi) / bc2_sqrt + eps;
-                    m[i] = mi;
-                    v[i] = vi;
-                    p[i] = p[i] * decay - step_size * (mi / denom);
+            // Eigen arrays over L1-sized blocks: a plain loop's std::sqrt and divisions stay
+            // scalar (errno semantics), which made the update compute-bound at ~10 cycles per
+            // element; as packets it runs at memory speed. Same operations in the same order.
+            // Blocks sit on a fixed grid, so which elements take Eigen's scalar tail (rounded
+            // without FMA contraction) does not depend on the thread count.
+            constexpr std::int64_t block = 1024;
+            const std::int64_t total = param.numel(), blocks = (total + block - 1) / block;
+            backend::cpu::parallel_for(blocks, 8 * block, [&](std::int64_t kb, std::int64_t ke) {
+                for (std::int64_t k = kb; k < ke; ++k) {
+                    const std::int64_t i = k * block, n = std::min(block, total - i);
+                    backend::cpu::ArrayMap<T> P(p + i, n), M(m + i, n), V(v + i, n);
+                    const backend::cpu::ConstArrayMap<T> G(g + i, n);
+                    M = M * b1 + c1 * G;
+                    V = V * b2 + c2 * G * G;
+                    P = P * decay - step_size * (M / (V.sqrt() / bc2_sqrt + eps));
                 }
             });
         });
