@@ -45,10 +45,15 @@ struct Options {
     train::ProbeOptions probe{.epochs = 40, .warmup_epochs = 4, .batch_size = 128, .lr = 1e-3, .min_lr = 1e-5, .weight_decay = 1e-4, .standardize = true};
     train::SailOptions sail{.epochs = 30, .batch_size = 256, .lr = 1e-3};
     train::FinetuneOptions finetune{.adapter = {.kind = nn::adapter_kind::sbora_fa, .rank = 32, .alpha = 32}, .epochs = 2, .warmup_epochs = 0,
-                                    .batch_size = 64, .lr = 1e-3, .min_lr = 1e-5, .weight_decay = 0.1};
+                                    .batch_size = 64, .lr = 1e-3, .min_lr = 1e-5, .weight_decay = 0.1,
+                                    // The reference's weak crops (down to 20% of a 28-pixel image) cost
+                                    // image 12 points in two epochs; clean inputs do not overfit in two.
+                                    .augment = false};
     std::string image_aug = "omni_c";
     bool bf16 = false;  // pretrain with bf16 matmuls (AMX) where the CPU has them
     double temperature = 0.07, lr = 1e-3;  // tuned on this data (docs/omni_c.md); the paper: 0.05, 1e-4
+    std::map<modality, double> modality_temperature;  // overrides of `temperature`
+    std::string expert;  // --probe-only: pretrain this modality's expert instead of Omni-C (recipe sweeps)
 };
 
 Options parse(int argc, char** argv) {
@@ -68,6 +73,14 @@ Options parse(int argc, char** argv) {
         else if (a == "--seed") o.seed = std::stoull(next());
         else if (a == "--lr") o.lr = std::stod(next());
         else if (a == "--temperature") o.temperature = std::stod(next());
+        else if (a == "--image-temperature") o.modality_temperature[modality::image] = std::stod(next());
+        else if (a == "--audio-temperature") o.modality_temperature[modality::audio] = std::stod(next());
+        else if (a == "--text-temperature") o.modality_temperature[modality::text] = std::stod(next());
+        else if (a == "--expert") {
+            o.expert = next();
+            if (o.expert != "image" && o.expert != "audio" && o.expert != "text")
+                throw value_error("omni_c_demo", "expected --expert image, audio or text, got '" + o.expert + "'");
+        }
         else if (a == "--image-train") o.sizes.image_train = std::stoll(next());
         else if (a == "--text-train") o.sizes.text_train = std::stoll(next());
         else if (a == "--image-probe") o.sizes.image_probe = std::stoll(next());
@@ -88,10 +101,19 @@ Options parse(int argc, char** argv) {
         else if (a == "--quick") o.quick = true;
         else if (a == "--probe-only") o.probe_only = true;
         else if (a == "--paper-probe") o.probe = train::ProbeOptions{};  // the reference protocol exactly
+        else if (a == "--probe-epochs") o.probe.epochs = std::stoll(next());
+        else if (a == "--probe-lr") o.probe.lr = std::stod(next());
+        else if (a == "--probe-wd") o.probe.weight_decay = std::stod(next());
+        else if (a == "--ft-epochs") o.finetune.epochs = std::stoll(next());
+        else if (a == "--ft-lr") o.finetune.lr = std::stod(next());
+        else if (a == "--ft-aug") o.finetune.augment = true;
+        else if (a == "--ft-rank") o.finetune.adapter.rank = o.finetune.adapter.alpha = std::stoll(next());
         else if (a == "--help" || a == "-h") {
             std::cout << "omni_c_demo --vocab vocab.txt [--out DIR] [--steps S per modality] [--batch B] [--threads T]\n"
-                         "            [--lr LR] [--temperature T] [--image-train N] [--image-probe N] [--text-train N] [--glosses TSV] [--seed S]\n"
-                         "            [--image-aug omni_c|small|small:CROP_MIN] [--quick] [--probe-only] [--paper-probe]\n"
+                         "            [--lr LR] [--temperature T] [--image-temperature T] [--audio-temperature T] [--text-temperature T]\n"
+                         "            [--image-train N] [--image-probe N] [--text-train N] [--glosses TSV] [--seed S]\n"
+                         "            [--image-aug omni_c|small|small:CROP_MIN] [--quick] [--probe-only [--expert MODALITY]] [--paper-probe]\n"
+                         "            [--probe-epochs E] [--probe-lr LR] [--probe-wd WD] [--ft-epochs E] [--ft-lr LR] [--ft-rank R] [--ft-aug]\n"
                          "            [--dim D] [--depth L] [--heads H] [--image-patch P] [--bf16]\n";
             std::exit(0);
         } else throw value_error("omni_c_demo", "unknown option '" + a + "' (try --help)");
@@ -156,7 +178,9 @@ std::vector<train::ModalityViews> views_for(const Corpus& c, std::initializer_li
 // afresh and a rerun with the same ones resumes (pretrain refuses a mismatched file anyway).
 std::string recipe_tag(const Options& o) {
     std::ostringstream s;
-    s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug);
+    s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature;
+    for (const auto& [m, t] : o.modality_temperature) s << "_t" << models::name_of(m) << t;
+    s << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug);
     const demo::DataSizes defaults;  // other pretraining data: another run
     if (o.sizes.image_train != defaults.image_train) s << "_img" << o.sizes.image_train;
     if (o.sizes.text_train != defaults.text_train) s << "_txt" << o.sizes.text_train;
@@ -170,8 +194,8 @@ std::string recipe_tag(const Options& o) {
 template <class M>
 train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<modality> ms, const Options& o, const std::string& tag) {
     train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * static_cast<std::int64_t>(ms.size()), .lr = o.lr,
-                              .weight_decay = 0.1, .warmup = 0.1, .temperature = o.temperature, .seed = o.seed,
-                              .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
+                              .weight_decay = 0.1, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
+                              .seed = o.seed, .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
                               .checkpoint_every = 100, .label = tag};
     // bf16 products in training only (mixed precision); features for the probes stay fp32.
     const matmul_precision_guard precision(o.bf16 ? matmul_precision::bf16 : matmul_precision::highest);
@@ -183,6 +207,7 @@ train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<
 struct ProbeRow {
     std::string name;
     std::array<double, 3> top1{};
+    std::array<train::ProbeResult, 3> fit{};  // the trained classifiers (they start SBoRA: LP-FT)
 };
 
 ProbeRow probe_row(const std::string& name, const std::array<Tensor<cpu>, 3>& tr, const std::array<Tensor<cpu>, 3>& te, const Corpus& c,
@@ -190,7 +215,8 @@ ProbeRow probe_row(const std::string& name, const std::array<Tensor<cpu>, 3>& tr
     ProbeRow r{name, {}};
     for (modality m : all_modalities) {
         const int k = static_cast<int>(m);
-        r.top1[k] = train::linear_probe(tr[k], c[m].train_y, te[k], c[m].test_y, c[m].classes, o.probe).final_top1;
+        r.fit[k] = train::linear_probe(tr[k], c[m].train_y, te[k], c[m].test_y, c[m].classes, o.probe);
+        r.top1[k] = r.fit[k].final_top1;
     }
     return r;
 }
@@ -293,14 +319,18 @@ template <class M> void geometry(GeometryRow& row, const M& model, const Corpus&
 }
 
 // SBoRA-FA fine-tuning of one modality on the probe split (adapters on every block Linear, a
-// new classifier on h, everything else frozen); returns the last epoch's test top-1.
-template <class M> double sbora(M& model, const Corpus& c, modality m, const Options& o, const std::string& label) {
+// classifier on h started from the model's linear probe, everything else frozen); returns the
+// last epoch's test top-1.
+template <class M>
+double sbora(M& model, const Corpus& c, modality m, const Options& o, const train::ProbeResult& probe, const std::string& label) {
     const auto& d = c[m];
     const train::LabelledSplit tr{d.probe, d.weak, d.train_y};
     const train::LabelledSplit te{d.test, [&d](std::span<const std::int64_t> idx, Generator*) { return d.test_batch(idx); }, d.test_y};
     auto fo = o.finetune;
     fo.label = label;
     fo.seed = o.seed;
+    fo.init_weight = probe.weight;
+    fo.init_bias = probe.bias;
     return train::finetune(model, m, tr, te, d.classes, fo).final_top1;
 }
 
@@ -361,6 +391,21 @@ int main(int argc, char** argv) try {
     Omni expert_image(o.model, gi), expert_audio(o.model, ga), expert_text(o.model, gt);
 
     std::cerr << "omni_c_demo: pretraining (" << o.steps << " steps of " << o.batch << " per modality and model)\n";
+    if (o.probe_only && !o.expert.empty()) {  // one modality's expert against raw and random init: quick recipe sweeps
+        const modality m = o.expert == "image" ? modality::image : o.expert == "audio" ? modality::audio : modality::text;
+        pretrain(omni_c, c, {m}, o, "expert_" + o.expert);
+        const auto& d = c[m];
+        const auto probe = [&](const Tensor<cpu>& tr, const Tensor<cpu>& te) {
+            return train::linear_probe(tr, d.train_y, te, d.test_y, d.classes, o.probe).final_top1;
+        };
+        const auto feats = [&](const Omni& model) {
+            return probe(train::encode(model, m, d.probe, d.train_batch), train::encode(model, m, d.test, d.test_batch));
+        };
+        const double raw = probe(d.raw_train, d.raw_test), init = feats(random_init), expert = feats(omni_c);
+        std::cout << o.expert << ": raw " << pct(raw) << ", random init " << pct(init) << ", expert " << pct(expert) << ", gain " << pct(expert - init)
+                  << " (" << num(elapsed(), 0) << " s)\n";
+        return 0;
+    }
     const auto r_omni = pretrain(omni_c, c, {modality::image, modality::audio, modality::text}, o, "omni_c");
     if (o.probe_only) {
         const auto fr = features_of(system_of("Random init", random_init), c), fo = features_of(system_of("Omni-C", omni_c), c);
@@ -447,9 +492,10 @@ int main(int argc, char** argv) try {
     // ---- SBoRA-FA fine-tuning (last: it adapts the models in place) ----
     std::cerr << "omni_c_demo: SBoRA-FA fine-tuning (rank " << o.finetune.adapter.rank << ", " << o.finetune.epochs << " epochs)\n";
     ProbeRow ft_omni{"Omni-C (separate heads) + SBoRA-FA", {}}, ft_expert{"Experts + SBoRA-FA", {}};
-    ft_expert.top1[0] = sbora(expert_image, c, modality::image, o, "sbora expert_image");
-    ft_expert.top1[1] = sbora(expert_audio, c, modality::audio, o, "sbora expert_audio");
-    ft_expert.top1[2] = sbora(expert_text, c, modality::text, o, "sbora expert_text");
+    const ProbeRow &probe_experts = probes[2], &probe_omni = probes[3];
+    ft_expert.top1[0] = sbora(expert_image, c, modality::image, o, probe_experts.fit[0], "sbora expert_image");
+    ft_expert.top1[1] = sbora(expert_audio, c, modality::audio, o, probe_experts.fit[1], "sbora expert_audio");
+    ft_expert.top1[2] = sbora(expert_text, c, modality::text, o, probe_experts.fit[2], "sbora expert_text");
     for (modality m : all_modalities) {
         // Each modality fine-tunes its own copy of the pretrained Omni-C, as separate downstream tasks.
         Generator gc(o.seed);
@@ -457,7 +503,7 @@ int main(int argc, char** argv) try {
         io::Safetensors w;
         w.tensors = io::state_dict(omni_c);
         io::load_weights(copy, w);
-        ft_omni.top1[static_cast<int>(m)] = sbora(copy, c, m, o, std::string("sbora omni_c ") + models::name_of(m));
+        ft_omni.top1[static_cast<int>(m)] = sbora(copy, c, m, o, probe_omni.fit[static_cast<int>(m)], std::string("sbora omni_c ") + models::name_of(m));
     }
 
     // ---- loss curves ----
@@ -519,7 +565,7 @@ int main(int argc, char** argv) try {
     const auto& rnd = probes[1];
     const auto& om = probes[3];
     md << "\nSBoRA-FA fine-tuning (rank " << o.finetune.adapter.rank << ", alpha " << o.finetune.adapter.alpha << ", " << o.finetune.epochs
-       << " epochs, adapters on every block Linear, classifier on h, all else frozen), top-1 (%):\n\n| encoder | image | audio | text |\n|---|---|---|---|\n";
+       << " epochs, adapters on every block Linear, classifier on h started from the linear probe (LP-FT), all else frozen), top-1 (%):\n\n| encoder | image | audio | text |\n|---|---|---|---|\n";
     for (const auto* p : {&ft_expert, &ft_omni}) md << "| " << p->name << " | " << pct(p->top1[0]) << " | " << pct(p->top1[1]) << " | " << pct(p->top1[2]) << " |\n";
     md << "\nOmni-C minus random init (linear probe): image " << pct(om.top1[0] - rnd.top1[0]) << ", audio " << pct(om.top1[1] - rnd.top1[1]) << ", text "
        << pct(om.top1[2] - rnd.top1[2]) << " points.\n\n"

@@ -212,6 +212,28 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
     fs::remove_all(dir);
 }
 
+TEST(Pretrain, PerModalityTemperatureOverridesOnlyItsModality) {
+    const auto data = micro_data();
+    const omni::train::PretrainOptions base{.batch_size = 16, .steps = 4, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr};
+    const auto run = [&](const omni::train::PretrainOptions& o) {
+        omni::Generator g(11);
+        Micro m(micro(), g);
+        return omni::train::pretrain(m, data, o).losses;
+    };
+    const auto plain = run(base);
+    auto same = base;
+    same.modality_temperature = {{modality::image, 0.2}};
+    EXPECT_EQ(run(same), plain);
+    auto sharp_text = base;
+    sharp_text.modality_temperature = {{modality::text, 0.05}};
+    const auto l = run(sharp_text);
+    EXPECT_EQ(l[0], plain[0]);  // step 0: image, untouched
+    EXPECT_NE(l[1], plain[1]);  // step 1: text, at 0.05
+    auto bad = base;
+    bad.modality_temperature = {{modality::text, 0.0}};
+    EXPECT_THROW(run(bad), omni::value_error);
+}
+
 TEST(Pretrain, RejectsBadOptionsAndReportsDivergence) {
     omni::Generator g(1);
     Micro m(micro(), g);
@@ -248,6 +270,24 @@ TEST(LinearProbe, SeparatesLinearlySeparableFeaturesAndChecksInputs) {
     EXPECT_THROW(omni::train::linear_probe(xtr, yte, xte, yte, c), omni::shape_error);
     EXPECT_THROW(omni::train::linear_probe(xtr, ytr, xte, yte, 3), omni::value_error);  // label 3 out of range
     EXPECT_THROW(omni::train::linear_probe(xtr, ytr, xte.slice(1, 0, 4), yte, c), omni::shape_error);
+}
+
+TEST(LinearProbe, ReturnedClassifierAppliesToTheUnstandardisedFeatures) {
+    omni::Generator g(3);
+    const std::int64_t n = 300, f = 6, c = 3;
+    const D centres = D::randn({c, f}, g, omni::dtype::f32, 0, 2.0);
+    std::vector<std::int64_t> y(n);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
+    const D labels = D::from_data(y, {n});
+    // Far from zero mean and unit scale, so a classifier left in standardised coordinates fails.
+    const D x = omni::add(omni::mul(omni::add(omni::index_select(centres, 0, labels), D::randn({n, f}, g)), D::full({1, f}, 7.0f)), D::full({1, f}, 40.0f));
+    const D xtr = x.slice(0, 0, 200), xte = x.slice(0, 200, 300).contiguous(), ytr = labels.slice(0, 0, 200), yte = labels.slice(0, 200, 300);
+    const auto r = omni::train::linear_probe(xtr, ytr, xte, yte, c, {.epochs = 10, .warmup_epochs = 1, .lr = 1e-2, .standardize = true});
+    ASSERT_EQ(r.weight.shape(), (omni::Shape{c, f}));
+    ASSERT_EQ(r.bias.shape(), (omni::Shape{c}));
+    const D logits = omni::add(omni::matmul(xte, r.weight, false, true), r.bias);
+    EXPECT_GT(r.final_top1, 0.6);
+    EXPECT_DOUBLE_EQ(omni::train::top1(omni::train::argmax_rows(logits), yte), r.final_top1);
 }
 
 TEST(Encode, MatchesTheModelBatchByBatchWithoutATape) {
@@ -340,4 +380,43 @@ TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
     EXPECT_EQ(m.blocks[0].attn.qkv.weight.value().to_vector<float>(), qkv_before);  // frozen
     EXPECT_GT(r.final_top1, 0.8);
     EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, {.epochs = 2, .warmup_epochs = 2, .progress = nullptr}), omni::value_error);
+}
+
+TEST(Finetune, StartsFromALinearProbeClassifier) {
+    omni::Generator g(9);
+    Micro m(micro(), g);
+    const std::int64_t n = 128, c = 4;
+    const D means = D::randn({c, 3, 8, 8}, g);
+    std::vector<std::int64_t> y(n);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
+    const D labels = D::from_data(y, {n});
+    const D images = omni::add(omni::index_select(means, 0, labels), D::randn({n, 3, 8, 8}, g, omni::dtype::f32, 0, 2.0));
+    const D train_images = images.slice(0, 0, 96).contiguous(), test_images = images.slice(0, 96, 128).contiguous();
+    const D ytr = labels.slice(0, 0, 96).contiguous(), yte = labels.slice(0, 96, 128).contiguous();
+    const auto rows = [](const D& t, std::span<const std::int64_t> idx) {
+        return omni::index_select(t, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
+    };
+    const auto tr_batch = [&](std::span<const std::int64_t> idx) { return rows(train_images, idx); };
+    const auto te_batch = [&](std::span<const std::int64_t> idx) { return rows(test_images, idx); };
+    const auto probe = omni::train::linear_probe(omni::train::encode(m, modality::image, 96, tr_batch), ytr,
+                                                 omni::train::encode(m, modality::image, 32, te_batch), yte, c,
+                                                 {.epochs = 10, .warmup_epochs = 1, .lr = 1e-2, .standardize = true});
+    const omni::train::LabelledSplit tr{96, [&](std::span<const std::int64_t> idx, omni::Generator*) { return tr_batch(idx); }, ytr};
+    const omni::train::LabelledSplit te{32, [&](std::span<const std::int64_t> idx, omni::Generator*) { return te_batch(idx); }, yte};
+    // A vanishing learning rate leaves the adapters and the classifier where they start: the
+    // fine-tune then scores exactly what the probe scored.
+    omni::train::FinetuneOptions o{.adapter = {.rank = 4, .alpha = 4}, .epochs = 1, .warmup_epochs = 0, .lr = 1e-30, .min_lr = 1e-30,
+                                   .progress = nullptr};
+    o.init_weight = probe.weight;
+    o.init_bias = probe.bias;
+    Micro copy(micro(), g);
+    omni::io::Safetensors w;
+    w.tensors = omni::io::state_dict(m);
+    omni::io::load_weights(copy, w);
+    EXPECT_DOUBLE_EQ(omni::train::finetune(copy, modality::image, tr, te, c, o).final_top1, probe.final_top1);
+    o.init_bias = D{};
+    EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, o), omni::value_error);
+    o.init_bias = probe.bias;
+    o.init_weight = probe.weight.slice(1, 0, 8);
+    EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, o), omni::shape_error);
 }

@@ -27,6 +27,10 @@ struct FinetuneOptions {
     double lr = 1e-4, min_lr = 1e-5, weight_decay = 0.1;
     bool augment = true;  // draw training batches with a generator (weak augmentation)
     std::uint64_t seed = 0;
+    // LP-FT (Kumar et al. 2022): start the classifier from a linear probe's ([C, D] weight and
+    // [C] bias, e.g. ProbeResult::weight/bias) instead of a random one, so that fine-tuning
+    // starts at the probe's accuracy and the adapters do not chase a random head. Empty: random.
+    Tensor<cpu> init_weight{}, init_bias{};
     std::FILE* progress = stderr;
     std::string label = "finetune";
 };
@@ -51,6 +55,12 @@ FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& t
                                   " and " + test_set.labels.shape().str() + " for " + std::to_string(test_set.size));
     if (o.epochs < 1 || o.warmup_epochs < 0 || o.warmup_epochs >= o.epochs || o.batch_size < 1)
         throw value_error(op, "expected epochs >= 1, 0 <= warmup_epochs < epochs, batch_size >= 1");
+    const std::int64_t dim = model.cfg.dim;
+    if (o.init_weight.defined() != o.init_bias.defined())
+        throw value_error(op, "expected both init_weight and init_bias or neither, got only " + std::string(o.init_weight.defined() ? "init_weight" : "init_bias"));
+    if (o.init_weight.defined() && (o.init_weight.shape() != Shape{classes, dim} || o.init_bias.shape() != Shape{classes}))
+        throw shape_error(op, "expected an initial classifier of weight [" + std::to_string(classes) + ", " + std::to_string(dim) + "] and bias [" +
+                                  std::to_string(classes) + "], got " + o.init_weight.shape().str() + " and " + o.init_bias.shape().str());
     Generator gen(o.seed);
     nn::set_requires_grad(model, false);
     nn::AdapterConfig ac = o.adapter;
@@ -58,7 +68,11 @@ FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& t
     FinetuneResult r;
     r.adapted_linears = nn::attach_adapters(model.blocks, ac, gen);
     nn::Linear<P> clf({.in = model.cfg.dim, .out = classes}, gen);
-    nn::value_of(clf.weight).copy_from(nn::init::trunc_normal<D>({classes, model.cfg.dim}, gen, 0.01));
+    nn::value_of(clf.weight).copy_from(nn::init::trunc_normal<D>({classes, dim}, gen, 0.01));
+    if (o.init_weight.defined()) {
+        nn::value_of(clf.weight).copy_from(detail::to_device<D>(o.init_weight.to(dtype::f32).contiguous()));
+        nn::value_of(clf.bias).copy_from(detail::to_device<D>(o.init_bias.to(dtype::f32).contiguous()));
+    }
     auto groups = optim::nn_param_groups<D>(model, o.weight_decay);
     for (auto& g : optim::nn_param_groups<D>(clf, o.weight_decay)) groups.push_back(std::move(g));
     for (const auto& g : groups)

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <span>
 
 #include "omni/backend/cpu.hpp"  // the probe runs on host features
@@ -79,26 +80,31 @@ inline double top1(const std::vector<std::int64_t>& pred, const Tensor<cpu>& lab
     return y.empty() ? 0.0 : static_cast<double>(hit) / static_cast<double>(y.size());
 }
 
-// Per-column mean and inverse std of `x`, applied to itself and to `others` (train statistics).
-inline void standardize(Tensor<cpu>& x, std::vector<Tensor<cpu>*> others) {
+// Per-column mean and std of `x` (training statistics), applied to itself and to `others`.
+struct Standardization {
+    std::vector<double> mean, std;
+};
+
+inline Standardization standardize(Tensor<cpu>& x, std::vector<Tensor<cpu>*> others) {
     const std::int64_t n = x.size(0), f = x.size(1);
-    std::vector<double> mean(static_cast<std::size_t>(f), 0), var(static_cast<std::size_t>(f), 0);
+    Standardization st{std::vector<double>(static_cast<std::size_t>(f), 0), std::vector<double>(static_cast<std::size_t>(f), 0)};
     const std::vector<float> v = x.contiguous().to_vector<float>();
     for (std::int64_t i = 0; i < n; ++i)
-        for (std::int64_t j = 0; j < f; ++j) mean[j] += v[i * f + j];
-    for (double& m : mean) m /= static_cast<double>(n);
+        for (std::int64_t j = 0; j < f; ++j) st.mean[j] += v[i * f + j];
+    for (double& m : st.mean) m /= static_cast<double>(n);
     for (std::int64_t i = 0; i < n; ++i)
-        for (std::int64_t j = 0; j < f; ++j) var[j] += (v[i * f + j] - mean[j]) * (v[i * f + j] - mean[j]);
+        for (std::int64_t j = 0; j < f; ++j) st.std[j] += (v[i * f + j] - st.mean[j]) * (v[i * f + j] - st.mean[j]);
+    for (double& s : st.std) s = std::sqrt(s / static_cast<double>(n) + 1e-6);
     const auto apply = [&](Tensor<cpu>& t) {
         std::vector<float> w = t.contiguous().to_vector<float>();
         const std::int64_t rows = t.size(0);
         for (std::int64_t i = 0; i < rows; ++i)
-            for (std::int64_t j = 0; j < f; ++j)
-                w[i * f + j] = static_cast<float>((w[i * f + j] - mean[j]) / std::sqrt(var[j] / static_cast<double>(n) + 1e-6));
+            for (std::int64_t j = 0; j < f; ++j) w[i * f + j] = static_cast<float>((w[i * f + j] - st.mean[j]) / st.std[j]);
         t = Tensor<cpu>::from_data(w, t.shape());
     };
     for (Tensor<cpu>* o : others) apply(*o);
     apply(x);
+    return st;
 }
 
 struct ProbeOptions {
@@ -111,6 +117,9 @@ struct ProbeOptions {
 struct ProbeResult {
     double best_top1 = 0, final_top1 = 0;  // on the test features; the reference reports best
     std::vector<double> test_top1;         // after each epoch
+    // The final classifier on the features as given (standardisation folded in): logits =
+    // x weight^T + bias, weight [C, F], bias [C]. It can start a fine-tune (LP-FT).
+    Tensor<cpu> weight, bias;
 };
 
 // train_x [N, F] float, train_y [N] int in [0, classes); the same for test.
@@ -134,7 +143,8 @@ inline ProbeResult linear_probe(Tensor<cpu> train_x, const Tensor<cpu>& train_y,
     }
     train_x = train_x.to(dtype::f32).contiguous();
     test_x = test_x.to(dtype::f32).contiguous();
-    if (o.standardize) standardize(train_x, {&test_x});
+    std::optional<Standardization> st;
+    if (o.standardize) st = standardize(train_x, {&test_x});
     const std::int64_t n = train_x.size(0), f = train_x.size(1);
     Generator gen(o.seed);
     nn::Linear<A> clf({.in = f, .out = classes}, gen);
@@ -162,6 +172,20 @@ inline ProbeResult linear_probe(Tensor<cpu> train_x, const Tensor<cpu>& train_y,
         r.best_top1 = std::max(r.best_top1, acc);
         r.final_top1 = acc;
     }
+    // Fold the standardisation into the classifier so it applies to the raw features.
+    std::vector<float> w = nn::value_of(clf.weight).contiguous().to_vector<float>(), b = nn::value_of(clf.bias).to_vector<float>();
+    if (st)
+        for (std::int64_t c = 0; c < classes; ++c) {
+            double shift = 0;
+            for (std::int64_t j = 0; j < f; ++j) {
+                const double wj = w[c * f + j] / st->std[j];
+                shift += wj * st->mean[j];
+                w[c * f + j] = static_cast<float>(wj);
+            }
+            b[c] = static_cast<float>(b[c] - shift);
+        }
+    r.weight = Tensor<cpu>::from_data(w, {classes, f});
+    r.bias = Tensor<cpu>::from_data(b, {classes});
     return r;
 }
 

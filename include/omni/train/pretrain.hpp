@@ -12,6 +12,7 @@
 // The model is any module with forward(modality, Var) -> [B, E] (models::OmniC on autodiff<P>).
 // A view maker turns a batch of dataset indices into two augmented host batches.
 #include <functional>
+#include <map>
 #include <span>
 #include <utility>
 
@@ -39,6 +40,9 @@ struct PretrainOptions {
     double lr = 1e-4, min_lr = 1e-6, weight_decay = 0.1;
     double warmup = 0.05;          // fraction of the steps (the reference: 5 of 100 epochs)
     double temperature = 0.05;     // NT-Xent; the paper's 0.05 (the released code: 0.5)
+    // Per-modality NT-Xent temperatures overriding `temperature` (one encoder may want a soft
+    // loss for images and a sharp one for spoken words that differ in a few mel bands).
+    std::map<models::modality, double> modality_temperature{};
     std::uint64_t seed = 42;
     data::ModalitySchedule schedule = data::ModalitySchedule::round_robin;
     std::string checkpoint{};            // empty: no checkpoints
@@ -78,6 +82,12 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     for (const auto& d : data)
         if (!d.views) throw value_error(op, std::string("expected a view maker for ") + models::name_of(d.modality) + ", got none");
     if (!(o.warmup >= 0 && o.warmup < 1)) throw value_error(op, "expected warmup in [0, 1), got " + std::to_string(o.warmup));
+    const auto temperature_of = [&o](models::modality m) {
+        const auto it = o.modality_temperature.find(m);
+        return it == o.modality_temperature.end() ? o.temperature : it->second;
+    };
+    for (const auto& [m, t] : o.modality_temperature)
+        if (!(t > 0)) throw value_error(op, std::string("expected a positive temperature for ") + models::name_of(m) + ", got " + std::to_string(t));
     std::vector<std::int64_t> sizes;
     for (const auto& d : data) sizes.push_back(d.size);
     const data::ModalitySampler sampler(sizes, {.batch_size = o.batch_size, .schedule = o.schedule, .seed = o.seed});
@@ -96,7 +106,9 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     std::string recipe = "batch " + std::to_string(o.batch_size) + ", steps " + std::to_string(total) + ", lr " + std::to_string(o.lr) +
                          ", min_lr " + std::to_string(o.min_lr) + ", wd " + std::to_string(o.weight_decay) + ", warmup " +
                          std::to_string(o.warmup) + ", temperature " + std::to_string(o.temperature) + ", seed " + std::to_string(o.seed) +
-                         ", schedule " + std::to_string(static_cast<int>(o.schedule)) + ", data";
+                         ", schedule " + std::to_string(static_cast<int>(o.schedule));
+    for (const auto& [m, t] : o.modality_temperature) recipe += std::string(", ") + models::name_of(m) + " temperature " + std::to_string(t);
+    recipe += ", data";
     for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
     if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
         io::load_checkpoint(o.checkpoint, model, opt, state, {{"recipe", recipe}});  // another run's file is refused untouched
@@ -126,7 +138,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         auto [v1, v2] = d.views(b.indices, gen);
         const Var<D> z1 = model.forward(d.modality, Var<D>(detail::to_device<D>(v1)));
         const Var<D> z2 = model.forward(d.modality, Var<D>(detail::to_device<D>(v2)));
-        const Var<D> loss = loss::nt_xent(z1, z2, {.temperature = o.temperature});
+        const Var<D> loss = loss::nt_xent(z1, z2, {.temperature = temperature_of(d.modality)});
         const double value = loss.template item<double>();
         if (!std::isfinite(value))
             throw value_error(op, std::string("loss became ") + (std::isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf") + " at step " + std::to_string(step) + " (" +
