@@ -94,7 +94,37 @@ TEST(Module, SequentialResidualStack) {
     EXPECT_EQ(names(stack)[4], "2.weight");
     EXPECT_EQ(stack(x).shape(), (Shape{3, 4}));
     nn::Residual<L> bad(L({.in = 4, .out = 5}, g));
-    EXPECT_THROW(bad(x), omni::shape_error);
+    try {
+        bad(x);
+        FAIL() << "a Residual whose inner part changes the shape must throw";
+    } catch (const omni::shape_error& e) {
+        EXPECT_NE(std::string(e.what()).find("Residual"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("got [3, 5]"), std::string::npos) << e.what();
+    }
+}
+
+// Linear and MLP take the skip input inside their last GEMM; attention (whose second argument
+// is a mask) must not be mistaken for such a layer.
+static_assert(nn::fuses_residual<nn::Linear<omni::cpu>, omni::cpu> && nn::fuses_residual<nn::MLP<A>, A>);
+static_assert(!nn::fuses_residual<nn::MultiheadAttention<A>, A>);
+
+TEST(Module, ResidualOfAFusingLayerMatchesTheSeparateSumWithGradients) {
+    omni::Generator g(5);
+    nn::MLP<A> mlp({.in = 6, .hidden = 12}, g);
+    nn::Residual<nn::MLP<A>> res(mlp);  // shares mlp's parameters
+    const V x(D::randn({4, 6}, g, omni::dtype::f32), true);
+    const V fused = res(x);
+    const V separate = omni::add(x, mlp(x));
+    const auto a = fused.value().to_vector<float>(), b = separate.value().to_vector<float>();
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5);
+    omni::sum(fused).backward();
+    const auto gx = x.grad().to_vector<float>(), gw = mlp.fc1.weight.grad().to_vector<float>();
+    x.zero_grad();
+    mlp.fc1.weight.zero_grad();
+    omni::sum(separate).backward();
+    const auto gx2 = x.grad().to_vector<float>(), gw2 = mlp.fc1.weight.grad().to_vector<float>();
+    for (std::size_t i = 0; i < gx.size(); ++i) EXPECT_NEAR(gx[i], gx2[i], 1e-5);
+    for (std::size_t i = 0; i < gw.size(); ++i) EXPECT_NEAR(gw[i], gw2[i], 1e-5);
 }
 
 TEST(Module, DropoutIsSeededAndOffInEval) {

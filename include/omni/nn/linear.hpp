@@ -36,6 +36,7 @@ template <class P> struct Linear : Module {
         if (adapter) v.module("adapter", *adapter);
     }
 
+    std::int64_t out_features() const { return cfg.out; }
     // residual (optional, the output's shape) is added inside the GEMM: x + f(x) without a pass.
     Tensor<P> forward(const Tensor<P>& x, const Tensor<P>& residual = {}) const {
         if (x.dim() < 1 || x.shape().back() != cfg.in)

@@ -22,6 +22,7 @@ template <class P> struct MLP : Module {
         v.module("fc1", fc1);
         v.module("fc2", fc2);
     }
+    std::int64_t out_features() const { return fc2.cfg.out; }
     // residual + mlp(x) when residual is given, added inside fc2's GEMM.
     Tensor<P> forward(const Tensor<P>& x, const Tensor<P>& residual = {}) const { return fc2(activate(cfg.act, fc1(x)), residual); }
     Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& residual = {}) const { return forward(x, residual); }

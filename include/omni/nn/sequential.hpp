@@ -19,6 +19,15 @@ concept layer_of = module<L> && requires(L& l, const Tensor<P>& x) {
     { l.forward(x) } -> std::convertible_to<Tensor<P>>;
 };
 
+// A layer that can add a same-shaped skip input inside its last GEMM: forward(x, residual) with
+// the output width out_features() (Linear, MLP). The explicit out_features() marker keeps layers
+// whose second argument means something else (attention's padding mask) out.
+template <class L, class P>
+concept fuses_residual = layer_of<L, P> && requires(const L& l, const Tensor<P>& x) {
+    { l.out_features() } -> std::convertible_to<std::int64_t>;
+    { l.forward(x, x) } -> std::convertible_to<Tensor<P>>;
+};
+
 namespace detail {
 // The policy of a layer: its `policy` member if it has one (containers), else the parameter of
 // a one-parameter template Layer<P>.
@@ -79,6 +88,14 @@ template <class F> struct Residual : Module {
     explicit Residual(F f) : inner(std::move(f)) {}
     template <class V> void visit(V& v) { v.module("inner", inner); }
     Tensor<P> forward(const Tensor<P>& x) {
+        if constexpr (fuses_residual<F, P>) {  // x rides in the inner GEMM: no separate add pass
+            if (x.dim() < 1 || x.shape()[x.dim() - 1] != inner.out_features()) {
+                Shape want = x.shape();
+                if (x.dim() > 0) want[x.dim() - 1] = inner.out_features();
+                throw shape_error(where("Residual"), "expected the inner part to keep the shape " + x.shape().str() + ", got " + want.str());
+            }
+            return inner.forward(x, x);
+        }
         Tensor<P> y = inner.forward(x);
         if (!(y.shape() == x.shape()))
             throw shape_error(where("Residual"), "expected the inner part to keep the shape " + x.shape().str() + ", got " + y.shape().str());
