@@ -212,6 +212,51 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
     fs::remove_all(dir);
 }
 
+TEST(Pretrain, ACheckpointFromOtherNumericsIsFlaggedOrRefused) {
+    const fs::path dir = temp_dir("numerics");
+    const auto data = micro_data();
+    omni::train::PretrainOptions o{.batch_size = 16, .steps = 6, .lr = 3e-3, .temperature = 0.2, .seed = 3,
+                                   .checkpoint = (dir / "run.ckpt").string(), .stop_after = 3, .progress = nullptr};
+    omni::Generator g1(11);
+    Micro first(micro(), g1);
+    omni::train::pretrain(first, data, o);
+    {  // same code: the stored fingerprint matches the loaded weights
+        omni::optim::AdamW<omni::cpu> opt(omni::optim::nn_param_groups<omni::cpu>(first, 0.1));
+        omni::io::TrainState st;
+        omni::io::load_checkpoint(o.checkpoint, first, opt, st);
+        EXPECT_EQ(st.metadata.at("numerics"), omni::train::numerics_fingerprint(first, data));
+        st.metadata["numerics"] = "0123456789abcdef";  // as if written by other kernels
+        omni::io::save_checkpoint(o.checkpoint, first, opt, st);
+    }
+    o.stop_after = 0;
+    o.strict_numerics = true;
+    omni::Generator g2(5);
+    Micro strict(micro(), g2);
+    const auto before = flat_weights(strict);
+    try {
+        omni::train::pretrain(strict, data, o);
+        FAIL() << "strict_numerics must refuse the checkpoint";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("other numerics"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(flat_weights(strict), before);  // back to its own initial weights
+    // Not strict: the run continues and says so on the progress stream.
+    o.strict_numerics = false;
+    std::FILE* f = std::tmpfile();
+    ASSERT_NE(f, nullptr);
+    o.progress = f;
+    const auto r = omni::train::pretrain(strict, data, o);
+    EXPECT_EQ(r.resumed_from, 3);
+    EXPECT_EQ(r.steps, 6);
+    std::rewind(f);
+    std::string text(8192, '\0');
+    text.resize(std::fread(text.data(), 1, text.size(), f));
+    std::fclose(f);
+    EXPECT_NE(text.find("warning"), std::string::npos) << text;
+    EXPECT_NE(text.find("0123456789abcdef"), std::string::npos) << text;
+    fs::remove_all(dir);
+}
+
 TEST(Pretrain, PerModalityTemperatureOverridesOnlyItsModality) {
     const auto data = micro_data();
     const omni::train::PretrainOptions base{.batch_size = 16, .steps = 4, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr};

@@ -11,6 +11,8 @@
 //
 // The model is any module with forward(modality, Var) -> [B, E] (models::OmniC on autodiff<P>).
 // A view maker turns a batch of dataset indices into two augmented host batches.
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <span>
@@ -48,6 +50,10 @@ struct PretrainOptions {
     std::string checkpoint{};            // empty: no checkpoints
     std::int64_t checkpoint_every = 0;   // steps; 0: only at the end
     bool resume = true;                  // continue from `checkpoint` when it exists
+    // A checkpoint whose weights give other bits here than where it was saved (other kernels,
+    // CPU features or thread count) cannot continue bit for bit: warn on `progress`, or throw
+    // value_error when strict (callers that cache finished runs retrain instead).
+    bool strict_numerics = false;
     std::int64_t stop_after = 0;         // > 0: return after this many steps of this call (time slicing)
     std::FILE* progress = stderr;        // nullptr: silent
     std::string label = "pretrain";
@@ -73,6 +79,30 @@ template <class D> Tensor<D> to_device(const Tensor<cpu>& host) {
     }
 }
 }  // namespace detail
+
+// A bitwise fingerprint of the numerics: the projected embedding of each modality's first
+// sample (views drawn with a fixed generator), FNV-1a hashed. Equal after a save and a load
+// under the same code, machine and thread count; a difference means a resumed run cannot match
+// an unbroken one.
+template <class Model> std::string numerics_fingerprint(const Model& model, const std::vector<ModalityViews>& data) {
+    using D = nn::device_of_t<typename Model::policy_type>;
+    no_grad ng;
+    std::uint64_t h = 14695981039346656037ull;
+    const std::int64_t first[1] = {0};
+    for (const auto& d : data) {
+        Generator g(0);
+        const Tensor<cpu> view = d.views(std::span<const std::int64_t>(first, 1), g).first;
+        const std::vector<float> z = nn::value_of(model.forward(d.modality, Var<D>(detail::to_device<D>(view)))).template to_vector<float>();
+        for (const float f : z) {
+            std::uint32_t bits = 0;
+            std::memcpy(&bits, &f, sizeof bits);
+            for (int k = 0; k < 4; ++k) h = (h ^ ((bits >> (8 * k)) & 0xffu)) * 1099511628211ull;
+        }
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
+}
 
 template <class Model> PretrainResult pretrain(Model& model, const std::vector<ModalityViews>& data, const PretrainOptions& o) {
     using A = typename Model::policy_type;
@@ -111,11 +141,24 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     recipe += ", data";
     for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
     if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
+        io::Safetensors initial;  // strict: the model goes back to these if the numerics differ
+        if (o.strict_numerics)
+            for (const auto& [name, t] : io::state_dict(model)) initial.tensors.emplace(name, t.clone());
         io::load_checkpoint(o.checkpoint, model, opt, state, {{"recipe", recipe}});  // another run's file is refused untouched
         if (state.step > total)
             throw value_error(op, o.checkpoint + " holds step " + std::to_string(state.step) + ", past this run's " + std::to_string(total) + " steps");
         gen.set_state(state.rng_seed, state.rng_offset);
         result.resumed_from = state.step;
+        const auto saved = state.metadata.find("numerics");
+        if (saved != state.metadata.end() && saved->second != numerics_fingerprint(model, data)) {
+            const std::string why = o.checkpoint + " was saved by code or hardware with other numerics (fingerprint " + saved->second +
+                                    ", here " + numerics_fingerprint(model, data) + "): continuing it will not match an unbroken run";
+            if (o.strict_numerics) {
+                io::load_weights(model, initial);
+                throw value_error(op, why);
+            }
+            if (o.progress) std::fprintf(o.progress, "%s: warning: %s\n", o.label.c_str(), why.c_str());
+        }
     }
     const auto save = [&] {
         state.rng_seed = gen.seed();
@@ -123,6 +166,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         state.metadata["label"] = o.label;
         state.metadata["total_steps"] = std::to_string(total);
         state.metadata["recipe"] = recipe;
+        state.metadata["numerics"] = numerics_fingerprint(model, data);
         io::save_checkpoint(o.checkpoint, model, opt, state);
     };
 
