@@ -397,23 +397,28 @@ TEST(Progress, PrintsStepLossRateAndEtaOffATerminal) {
     EXPECT_EQ(omni::train::Progress::clock_text(3725), "1:02:05");
 }
 
-TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
-    omni::Generator g(8);
-    Micro m(micro(), g);
-    // Four classes of 8x8 images: a class-specific mean pattern plus noise.
-    const std::int64_t n = 256, c = 4;
+// c classes of 8x8 images: a class-specific mean pattern plus noise; labels i % c.
+static std::pair<D, D> class_images(omni::Generator& g, std::int64_t n, std::int64_t c, double noise) {
     const D means = D::randn({c, 3, 8, 8}, g);
     std::vector<std::int64_t> y(n);
     for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
     const D labels = D::from_data(y, {n});
-    const D images = omni::add(omni::index_select(means, 0, labels), D::randn({n, 3, 8, 8}, g, omni::dtype::f32, 0, 0.5));
+    return {omni::add(omni::index_select(means, 0, labels), D::randn({n, 3, 8, 8}, g, omni::dtype::f32, 0, noise)), labels};
+}
+
+static D rows_of(const D& t, std::span<const std::int64_t> idx) {
+    return omni::index_select(t, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
+}
+
+TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
+    omni::Generator g(8);
+    Micro m(micro(), g);
+    const std::int64_t c = 4;
+    const auto [images, labels] = class_images(g, 256, c, 0.5);
     const D train_images = images.slice(0, 0, 192).contiguous(), test_images = images.slice(0, 192, 256).contiguous();
-    const auto rows = [](const D& t, std::span<const std::int64_t> idx) {
-        return omni::index_select(t, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
-    };
-    const omni::train::LabelledSplit tr{192, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows(train_images, idx); },
+    const omni::train::LabelledSplit tr{192, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows_of(train_images, idx); },
                                         labels.slice(0, 0, 192).contiguous()};
-    const omni::train::LabelledSplit te{64, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows(test_images, idx); },
+    const omni::train::LabelledSplit te{64, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows_of(test_images, idx); },
                                         labels.slice(0, 192, 256).contiguous()};
     const auto qkv_before = m.blocks[0].attn.qkv.weight.value().to_vector<float>();
     const auto r = omni::train::finetune(m, modality::image, tr, te, c,
@@ -430,19 +435,12 @@ TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
 TEST(Finetune, StartsFromALinearProbeClassifier) {
     omni::Generator g(9);
     Micro m(micro(), g);
-    const std::int64_t n = 128, c = 4;
-    const D means = D::randn({c, 3, 8, 8}, g);
-    std::vector<std::int64_t> y(n);
-    for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
-    const D labels = D::from_data(y, {n});
-    const D images = omni::add(omni::index_select(means, 0, labels), D::randn({n, 3, 8, 8}, g, omni::dtype::f32, 0, 2.0));
+    const std::int64_t c = 4;
+    const auto [images, labels] = class_images(g, 128, c, 2.0);
     const D train_images = images.slice(0, 0, 96).contiguous(), test_images = images.slice(0, 96, 128).contiguous();
     const D ytr = labels.slice(0, 0, 96).contiguous(), yte = labels.slice(0, 96, 128).contiguous();
-    const auto rows = [](const D& t, std::span<const std::int64_t> idx) {
-        return omni::index_select(t, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
-    };
-    const auto tr_batch = [&](std::span<const std::int64_t> idx) { return rows(train_images, idx); };
-    const auto te_batch = [&](std::span<const std::int64_t> idx) { return rows(test_images, idx); };
+    const auto tr_batch = [&](std::span<const std::int64_t> idx) { return rows_of(train_images, idx); };
+    const auto te_batch = [&](std::span<const std::int64_t> idx) { return rows_of(test_images, idx); };
     const auto probe = omni::train::linear_probe(omni::train::encode(m, modality::image, 96, tr_batch), ytr,
                                                  omni::train::encode(m, modality::image, 32, te_batch), yte, c,
                                                  {.epochs = 10, .warmup_epochs = 1, .lr = 1e-2, .standardize = true});
