@@ -212,6 +212,15 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
     fs::remove_all(dir);
 }
 
+// Everything written to a tmpfile, which is then closed.
+static std::string read_and_close(std::FILE* f) {
+    std::rewind(f);
+    std::string text(8192, '\0');
+    text.resize(std::fread(text.data(), 1, text.size(), f));
+    std::fclose(f);
+    return text;
+}
+
 TEST(Pretrain, ACheckpointFromOtherNumericsIsFlaggedOrRefused) {
     const fs::path dir = temp_dir("numerics");
     const auto data = micro_data();
@@ -248,10 +257,7 @@ TEST(Pretrain, ACheckpointFromOtherNumericsIsFlaggedOrRefused) {
     const auto r = omni::train::pretrain(strict, data, o);
     EXPECT_EQ(r.resumed_from, 3);
     EXPECT_EQ(r.steps, 6);
-    std::rewind(f);
-    std::string text(8192, '\0');
-    text.resize(std::fread(text.data(), 1, text.size(), f));
-    std::fclose(f);
+    const std::string text = read_and_close(f);
     EXPECT_NE(text.find("warning"), std::string::npos) << text;
     EXPECT_NE(text.find("0123456789abcdef"), std::string::npos) << text;
     fs::remove_all(dir);
@@ -299,14 +305,19 @@ TEST(Pretrain, RejectsBadOptionsAndReportsDivergence) {
     }
 }
 
-TEST(LinearProbe, SeparatesLinearlySeparableFeaturesAndChecksInputs) {
-    omni::Generator g(2);
-    const std::int64_t n = 400, f = 8, c = 4;
-    const D centres = D::randn({c, f}, g, omni::dtype::f32, 0, 3.0);
+// n points in c Gaussian clusters (centres ~ N(0, spread^2), unit noise); labels i % c.
+static std::pair<D, D> clusters(omni::Generator& g, std::int64_t n, std::int64_t f, std::int64_t c, double spread) {
+    const D centres = D::randn({c, f}, g, omni::dtype::f32, 0, spread);
     std::vector<std::int64_t> y(n);
     for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
     const D labels = D::from_data(y, {n});
-    const D x = omni::add(omni::index_select(centres, 0, labels), D::randn({n, f}, g));
+    return {omni::add(omni::index_select(centres, 0, labels), D::randn({n, f}, g)), labels};
+}
+
+TEST(LinearProbe, SeparatesLinearlySeparableFeaturesAndChecksInputs) {
+    omni::Generator g(2);
+    const std::int64_t c = 4;
+    const auto [x, labels] = clusters(g, 400, 8, c, 3.0);
     const D xtr = x.slice(0, 0, 300), xte = x.slice(0, 300, 400), ytr = labels.slice(0, 0, 300), yte = labels.slice(0, 300, 400);
     const auto r = omni::train::linear_probe(xtr, ytr, xte, yte, c, {.epochs = 20, .warmup_epochs = 2, .lr = 1e-2, .standardize = true});
     EXPECT_GT(r.final_top1, 0.9);
@@ -319,13 +330,10 @@ TEST(LinearProbe, SeparatesLinearlySeparableFeaturesAndChecksInputs) {
 
 TEST(LinearProbe, ReturnedClassifierAppliesToTheUnstandardisedFeatures) {
     omni::Generator g(3);
-    const std::int64_t n = 300, f = 6, c = 3;
-    const D centres = D::randn({c, f}, g, omni::dtype::f32, 0, 2.0);
-    std::vector<std::int64_t> y(n);
-    for (std::int64_t i = 0; i < n; ++i) y[i] = i % c;
-    const D labels = D::from_data(y, {n});
+    const std::int64_t f = 6, c = 3;
+    const auto [points, labels] = clusters(g, 300, f, c, 2.0);
     // Far from zero mean and unit scale, so a classifier left in standardised coordinates fails.
-    const D x = omni::add(omni::mul(omni::add(omni::index_select(centres, 0, labels), D::randn({n, f}, g)), D::full({1, f}, 7.0f)), D::full({1, f}, 40.0f));
+    const D x = omni::add(omni::mul(points, D::full({1, f}, 7.0f)), D::full({1, f}, 40.0f));
     const D xtr = x.slice(0, 0, 200), xte = x.slice(0, 200, 300).contiguous(), ytr = labels.slice(0, 0, 200), yte = labels.slice(0, 200, 300);
     const auto r = omni::train::linear_probe(xtr, ytr, xte, yte, c, {.epochs = 10, .warmup_epochs = 1, .lr = 1e-2, .standardize = true});
     ASSERT_EQ(r.weight.shape(), (omni::Shape{c, f}));
@@ -385,10 +393,7 @@ TEST(Progress, PrintsStepLossRateAndEtaOffATerminal) {
         omni::train::Progress p("demo", 4, f, 2);
         for (int s = 1; s <= 4; ++s) p.update(s, 1.0 / s, 8);
     }
-    std::rewind(f);
-    std::string text(4096, '\0');
-    text.resize(std::fread(text.data(), 1, text.size(), f));
-    std::fclose(f);
+    const std::string text = read_and_close(f);
     EXPECT_NE(text.find("demo step 2/4"), std::string::npos) << text;
     EXPECT_NE(text.find("demo step 4/4"), std::string::npos) << text;
     EXPECT_EQ(text.find("step 1/4"), std::string::npos) << text;
@@ -406,8 +411,13 @@ static std::pair<D, D> class_images(omni::Generator& g, std::int64_t n, std::int
     return {omni::add(omni::index_select(means, 0, labels), D::randn({n, 3, 8, 8}, g, omni::dtype::f32, 0, noise)), labels};
 }
 
-static D rows_of(const D& t, std::span<const std::int64_t> idx) {
-    return omni::index_select(t, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
+// Rows [lo, hi) of images and labels as a labelled split (no augmentation).
+static omni::train::LabelledSplit split_of(const D& images, const D& labels, std::int64_t lo, std::int64_t hi) {
+    const D x = images.slice(0, lo, hi).contiguous();
+    return {hi - lo, [x](std::span<const std::int64_t> idx, omni::Generator*) {
+                return omni::index_select(x, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())}));
+            },
+            labels.slice(0, lo, hi).contiguous()};
 }
 
 TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
@@ -415,11 +425,7 @@ TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
     Micro m(micro(), g);
     const std::int64_t c = 4;
     const auto [images, labels] = class_images(g, 256, c, 0.5);
-    const D train_images = images.slice(0, 0, 192).contiguous(), test_images = images.slice(0, 192, 256).contiguous();
-    const omni::train::LabelledSplit tr{192, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows_of(train_images, idx); },
-                                        labels.slice(0, 0, 192).contiguous()};
-    const omni::train::LabelledSplit te{64, [&](std::span<const std::int64_t> idx, omni::Generator*) { return rows_of(test_images, idx); },
-                                        labels.slice(0, 192, 256).contiguous()};
+    const auto tr = split_of(images, labels, 0, 192), te = split_of(images, labels, 192, 256);
     const auto qkv_before = m.blocks[0].attn.qkv.weight.value().to_vector<float>();
     const auto r = omni::train::finetune(m, modality::image, tr, te, c,
                                          {.adapter = {.rank = 8, .alpha = 8}, .epochs = 6, .warmup_epochs = 1, .batch_size = 32, .lr = 3e-3,
@@ -437,15 +443,12 @@ TEST(Finetune, StartsFromALinearProbeClassifier) {
     Micro m(micro(), g);
     const std::int64_t c = 4;
     const auto [images, labels] = class_images(g, 128, c, 2.0);
-    const D train_images = images.slice(0, 0, 96).contiguous(), test_images = images.slice(0, 96, 128).contiguous();
-    const D ytr = labels.slice(0, 0, 96).contiguous(), yte = labels.slice(0, 96, 128).contiguous();
-    const auto tr_batch = [&](std::span<const std::int64_t> idx) { return rows_of(train_images, idx); };
-    const auto te_batch = [&](std::span<const std::int64_t> idx) { return rows_of(test_images, idx); };
-    const auto probe = omni::train::linear_probe(omni::train::encode(m, modality::image, 96, tr_batch), ytr,
-                                                 omni::train::encode(m, modality::image, 32, te_batch), yte, c,
+    const auto tr = split_of(images, labels, 0, 96), te = split_of(images, labels, 96, 128);
+    const auto tr_batch = [&](std::span<const std::int64_t> idx) { return tr.batch(idx, nullptr); };
+    const auto te_batch = [&](std::span<const std::int64_t> idx) { return te.batch(idx, nullptr); };
+    const auto probe = omni::train::linear_probe(omni::train::encode(m, modality::image, 96, tr_batch), tr.labels,
+                                                 omni::train::encode(m, modality::image, 32, te_batch), te.labels, c,
                                                  {.epochs = 10, .warmup_epochs = 1, .lr = 1e-2, .standardize = true});
-    const omni::train::LabelledSplit tr{96, [&](std::span<const std::int64_t> idx, omni::Generator*) { return tr_batch(idx); }, ytr};
-    const omni::train::LabelledSplit te{32, [&](std::span<const std::int64_t> idx, omni::Generator*) { return te_batch(idx); }, yte};
     // A vanishing learning rate leaves the adapters and the classifier where they start: the
     // fine-tune then scores exactly what the probe scored.
     omni::train::FinetuneOptions o{.adapter = {.rank = 4, .alpha = 4}, .epochs = 1, .warmup_epochs = 0, .lr = 1e-30, .min_lr = 1e-30,
