@@ -50,8 +50,8 @@ struct PretrainOptions {
     std::string checkpoint{};            // empty: no checkpoints
     std::int64_t checkpoint_every = 0;   // steps; 0: only at the end
     bool resume = true;                  // continue from `checkpoint` when it exists
-    // A checkpoint whose weights give other bits here than where it was saved (other kernels,
-    // CPU features or thread count) cannot continue bit for bit: warn on `progress`, or throw
+    // A checkpoint whose weights give other bits here than where it was saved (other kernels or
+    // CPU features: anything that changes rounding) cannot continue bit for bit: warn on `progress`, or throw
     // value_error when strict (callers that cache finished runs retrain instead).
     bool strict_numerics = false;
     std::int64_t stop_after = 0;         // > 0: return after this many steps of this call (time slicing)
@@ -82,8 +82,7 @@ template <class D> Tensor<D> to_device(const Tensor<cpu>& host) {
 
 // A bitwise fingerprint of the numerics: the projected embedding of each modality's first
 // sample (views drawn with a fixed generator), FNV-1a hashed. Equal after a save and a load
-// under the same code, machine and thread count; a difference means a resumed run cannot match
-// an unbroken one.
+// under the same code and machine; a difference means a resumed run cannot match an unbroken one.
 template <class Model> std::string numerics_fingerprint(const Model& model, const std::vector<ModalityViews>& data) {
     using D = nn::device_of_t<typename Model::policy_type>;
     no_grad ng;
