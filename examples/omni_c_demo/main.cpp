@@ -193,21 +193,15 @@ std::string recipe_tag(const Options& o) {
 
 template <class M>
 train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<modality> ms, const Options& o, const std::string& tag) {
-    train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * static_cast<std::int64_t>(ms.size()), .lr = o.lr,
+    const train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * static_cast<std::int64_t>(ms.size()), .lr = o.lr,
                               .weight_decay = 0.1, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
                               .seed = o.seed, .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
-                              .checkpoint_every = 100, .strict_numerics = true, .label = tag};
+                              .checkpoint_every = 100,
+                              // a cached run from other kernels would mix two code versions in one table
+                              .numerics = train::PretrainOptions::on_other_numerics::restart, .label = tag};
     // bf16 products in training only (mixed precision); features for the probes stay fp32.
     const matmul_precision_guard precision(o.bf16 ? matmul_precision::bf16 : matmul_precision::highest);
-    try {
-        return train::pretrain(model, views_for(c, ms), po);
-    } catch (const value_error& e) {
-        // A cached run from other kernels would mix two code versions in one table: retrain it.
-        if (std::string(e.what()).find("other numerics") == std::string::npos) throw;
-        std::cerr << "omni_c_demo: " << e.what() << "; pretraining " << tag << " afresh\n";
-        po.resume = false;
-        return train::pretrain(model, views_for(c, ms), po);
-    }
+    return train::pretrain(model, views_for(c, ms), po);
 }
 
 // ---- evaluation -------------------------------------------------------------------------------

@@ -221,7 +221,8 @@ static std::string read_and_close(std::FILE* f) {
     return text;
 }
 
-TEST(Pretrain, ACheckpointFromOtherNumericsIsFlaggedOrRefused) {
+TEST(Pretrain, ACheckpointFromOtherNumericsIsFlaggedRefusedOrRestarted) {
+    using N = omni::train::PretrainOptions::on_other_numerics;
     const fs::path dir = temp_dir("numerics");
     const auto data = micro_data();
     omni::train::PretrainOptions o{.batch_size = 16, .steps = 6, .lr = 3e-3, .temperature = 0.2, .seed = 3,
@@ -229,37 +230,54 @@ TEST(Pretrain, ACheckpointFromOtherNumericsIsFlaggedOrRefused) {
     omni::Generator g1(11);
     Micro first(micro(), g1);
     omni::train::pretrain(first, data, o);
-    {  // same code: the stored fingerprint matches the loaded weights
-        omni::optim::AdamW<omni::cpu> opt(omni::optim::nn_param_groups<omni::cpu>(first, 0.1));
+    // Rewrites the checkpoint as if other kernels had written it; first checks the real fingerprint.
+    const auto tamper = [&] {
+        omni::Generator gs(0);
+        Micro scratch(micro(), gs);
+        omni::optim::AdamW<omni::cpu> opt(omni::optim::nn_param_groups<omni::cpu>(scratch, 0.1));
         omni::io::TrainState st;
-        omni::io::load_checkpoint(o.checkpoint, first, opt, st);
-        EXPECT_EQ(st.metadata.at("numerics"), omni::train::numerics_fingerprint(first, data));
-        st.metadata["numerics"] = "0123456789abcdef";  // as if written by other kernels
-        omni::io::save_checkpoint(o.checkpoint, first, opt, st);
-    }
+        omni::io::load_checkpoint(o.checkpoint, scratch, opt, st);
+        EXPECT_EQ(st.metadata.at("numerics"), omni::train::numerics_fingerprint(scratch, data));  // same code: it matches
+        st.metadata["numerics"] = "0123456789abcdef";
+        omni::io::save_checkpoint(o.checkpoint, scratch, opt, st);
+    };
+    tamper();
     o.stop_after = 0;
-    o.strict_numerics = true;
+    o.numerics = N::refuse;
     omni::Generator g2(5);
-    Micro strict(micro(), g2);
-    const auto before = flat_weights(strict);
+    Micro model(micro(), g2);
+    const auto before = flat_weights(model);
     try {
-        omni::train::pretrain(strict, data, o);
-        FAIL() << "strict_numerics must refuse the checkpoint";
+        omni::train::pretrain(model, data, o);
+        FAIL() << "on_other_numerics::refuse must refuse the checkpoint";
     } catch (const omni::value_error& e) {
         EXPECT_NE(std::string(e.what()).find("other numerics"), std::string::npos) << e.what();
     }
-    EXPECT_EQ(flat_weights(strict), before);  // back to its own initial weights
-    // Not strict: the run continues and says so on the progress stream.
-    o.strict_numerics = false;
+    EXPECT_EQ(flat_weights(model), before);  // back to its own initial weights
+    // warn: the run continues from step 3 and says so on the progress stream.
+    o.numerics = N::warn;
     std::FILE* f = std::tmpfile();
     ASSERT_NE(f, nullptr);
     o.progress = f;
-    const auto r = omni::train::pretrain(strict, data, o);
+    const auto r = omni::train::pretrain(model, data, o);
     EXPECT_EQ(r.resumed_from, 3);
     EXPECT_EQ(r.steps, 6);
     const std::string text = read_and_close(f);
     EXPECT_NE(text.find("warning"), std::string::npos) << text;
     EXPECT_NE(text.find("0123456789abcdef"), std::string::npos) << text;
+    // restart: the run starts over from the model's own weights, as an unbroken run from them.
+    tamper();
+    o.numerics = N::restart;
+    o.progress = nullptr;
+    omni::Generator g3(5), g4(5);
+    Micro restarted(micro(), g3), straight(micro(), g4);
+    const auto rr = omni::train::pretrain(restarted, data, o);
+    auto plain = o;
+    plain.checkpoint.clear();
+    const auto rs = omni::train::pretrain(straight, data, plain);
+    EXPECT_EQ(rr.resumed_from, 0);
+    EXPECT_EQ(rr.losses, rs.losses);
+    EXPECT_EQ(flat_weights(restarted), flat_weights(straight));
     fs::remove_all(dir);
 }
 

@@ -89,9 +89,9 @@ template <class F> struct Residual : Module {
     template <class V> void visit(V& v) { v.module("inner", inner); }
     Tensor<P> forward(const Tensor<P>& x) {
         if constexpr (fuses_residual<F, P>) {  // x rides in the inner GEMM: no separate add pass
-            if (x.dim() < 1 || x.shape()[x.dim() - 1] != inner.out_features()) {
+            if (x.dim() >= 1 && x.shape().back() != inner.out_features()) {  // other bad inputs: the inner layer says
                 Shape want = x.shape();
-                if (x.dim() > 0) want[x.dim() - 1] = inner.out_features();
+                want[x.dim() - 1] = inner.out_features();
                 throw shape_error(where("Residual"), "expected the inner part to keep the shape " + x.shape().str() + ", got " + want.str());
             }
             return inner.forward(x, x);

@@ -68,6 +68,7 @@ FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& t
     FinetuneResult r;
     r.adapted_linears = nn::attach_adapters(model.blocks, ac, gen);
     nn::Linear<P> clf({.in = model.cfg.dim, .out = classes}, gen);
+    // Drawn even when replaced, so shuffles and adapters see the same stream with or without LP-FT.
     nn::value_of(clf.weight).copy_from(nn::init::trunc_normal<D>({classes, dim}, gen, 0.01));
     if (o.init_weight.defined()) {
         nn::value_of(clf.weight).copy_from(detail::to_device<D>(o.init_weight.to(dtype::f32).contiguous()));

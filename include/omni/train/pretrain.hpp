@@ -50,10 +50,11 @@ struct PretrainOptions {
     std::string checkpoint{};            // empty: no checkpoints
     std::int64_t checkpoint_every = 0;   // steps; 0: only at the end
     bool resume = true;                  // continue from `checkpoint` when it exists
-    // A checkpoint whose weights give other bits here than where it was saved (other kernels or
-    // CPU features: anything that changes rounding) cannot continue bit for bit: warn on `progress`, or throw
-    // value_error when strict (callers that cache finished runs retrain instead).
-    bool strict_numerics = false;
+    // What to do with a checkpoint whose weights give other bits here than where it was saved
+    // (other kernels or CPU features: anything that changes rounding), which cannot continue bit
+    // for bit: warn on `progress` and continue, refuse (value_error, model left at its own
+    // weights), or restart the run from the model's own weights (callers that cache runs).
+    enum class on_other_numerics { warn, refuse, restart } numerics = on_other_numerics::warn;
     std::int64_t stop_after = 0;         // > 0: return after this many steps of this call (time slicing)
     std::FILE* progress = stderr;        // nullptr: silent
     std::string label = "pretrain";
@@ -140,8 +141,8 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     recipe += ", data";
     for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
     if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
-        io::Safetensors initial;  // strict: the model goes back to these if the numerics differ
-        if (o.strict_numerics)
+        io::Safetensors initial;  // refuse / restart: the model goes back to these if the numerics differ
+        if (o.numerics != PretrainOptions::on_other_numerics::warn)
             for (const auto& [name, t] : io::state_dict(model)) initial.tensors.emplace(name, t.clone());
         io::load_checkpoint(o.checkpoint, model, opt, state, {{"recipe", recipe}});  // another run's file is refused untouched
         if (state.step > total)
@@ -149,14 +150,18 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         gen.set_state(state.rng_seed, state.rng_offset);
         result.resumed_from = state.step;
         const auto saved = state.metadata.find("numerics");
-        if (saved != state.metadata.end() && saved->second != numerics_fingerprint(model, data)) {
+        if (const std::string here = saved == state.metadata.end() ? "" : numerics_fingerprint(model, data); !here.empty() && here != saved->second) {
             const std::string why = o.checkpoint + " was saved by code or hardware with other numerics (fingerprint " + saved->second +
-                                    ", here " + numerics_fingerprint(model, data) + "): continuing it will not match an unbroken run";
-            if (o.strict_numerics) {
-                io::load_weights(model, initial);
-                throw value_error(op, why);
+                                    ", here " + here + "): continuing it will not match an unbroken run";
+            using N = PretrainOptions::on_other_numerics;
+            if (o.numerics != N::warn) io::load_weights(model, initial);
+            if (o.numerics == N::refuse) throw value_error(op, why);
+            if (o.progress) std::fprintf(o.progress, "%s: %s: %s\n", o.label.c_str(), o.numerics == N::restart ? "restarting" : "warning", why.c_str());
+            if (o.numerics == N::restart) {
+                PretrainOptions fresh = o;
+                fresh.resume = false;
+                return pretrain(model, data, fresh);
             }
-            if (o.progress) std::fprintf(o.progress, "%s: warning: %s\n", o.label.c_str(), why.c_str());
         }
     }
     const auto save = [&] {
