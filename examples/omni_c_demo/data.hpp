@@ -23,7 +23,7 @@ using omni::models::modality;
 struct DataSizes {
     std::int64_t image_train = 12000, image_probe = 6000, image_test = 2000;
     std::int64_t audio_clips = 2000, audio_test = 400;  // the last audio_test clips are the test split
-    std::int64_t text_train = 8000, text_test = 2000;
+    std::int64_t text_train = 8000, text_probe = 8000, text_test = 2000;  // the probe trains on the first text_probe
     std::int64_t text_len = 32;
     std::string glosses;  // WordNet TSV; empty: data_dir()/wordnet/glosses.tsv
     omni::data::AugmentConfig image_aug = omni::data::omni_c_augment(28);  // pretraining views
@@ -152,7 +152,8 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
         const Tensor<cpu> ids = c.tokenize(ds.texts);
         ModalitySet& m = c[modality::text];
         m.m = modality::text;
-        m.train = m.probe = ntr;
+        m.train = ntr;
+        m.probe = std::min(s.text_probe, ntr);
         m.test = s.text_test;
         m.classes = 45;  // WordNet lexicographer files
         data::TextAugmentOptions to;
@@ -164,12 +165,12 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
         m.train_batch = [ids](std::span<const std::int64_t> idx) { return take(ids, idx); };
         m.weak = [ids, to](std::span<const std::int64_t> idx, Generator* g) { return g ? data::augment_text(take(ids, idx), *g, to) : take(ids, idx); };
         m.test_batch = [ids, ntr](std::span<const std::int64_t> idx) { return take(ids, idx, ntr); };
-        m.train_y = Tensor<cpu>::from_data(std::vector<std::int64_t>(ds.labels.begin(), ds.labels.begin() + ntr), {ntr});
+        m.train_y = Tensor<cpu>::from_data(std::vector<std::int64_t>(ds.labels.begin(), ds.labels.begin() + m.probe), {m.probe});
         m.test_y = Tensor<cpu>::from_data(std::vector<std::int64_t>(ds.labels.begin() + ntr, ds.labels.end()), {m.test});
-        // Raw-input baseline: bag of word pieces over the 4,096 most frequent training ids.
+        // Raw-input baseline: bag of word pieces over the 4,096 most frequent ids of the probe's texts.
         std::map<std::int64_t, std::int64_t> freq;
         const auto v = ids.to_vector<std::int64_t>();
-        for (std::int64_t i = 0; i < ntr * s.text_len; ++i)
+        for (std::int64_t i = 0; i < m.probe * s.text_len; ++i)
             if (v[i] > 103) ++freq[v[i]];  // skip [PAD], [UNK], [CLS], [SEP], [MASK] and unused ids
         std::vector<std::pair<std::int64_t, std::int64_t>> top(freq.begin(), freq.end());
         std::sort(top.begin(), top.end(), [](auto a, auto b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
@@ -184,7 +185,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
                     if (auto it = column.find(v[(lo + r) * s.text_len + t]); it != column.end()) out[r * f + it->second] += 1.0f;
             return Tensor<cpu>::from_data(out, {rows, f});
         };
-        m.raw_train = bag(0, ntr);
+        m.raw_train = bag(0, m.probe);
         m.raw_test = bag(ntr, m.test);
     }
     return c;

@@ -53,6 +53,7 @@ struct Options {
     bool bf16 = false;  // pretrain with bf16 matmuls (AMX) where the CPU has them
     double temperature = 0.07, lr = 1e-3;  // tuned on this data (docs/omni_c.md); the paper: 0.05, 1e-4
     std::map<modality, double> modality_temperature;  // overrides of `temperature`
+    std::map<modality, std::int64_t> modality_weight;  // steps per round-robin turn (default 1): S * weight steps
     std::string expert;  // --probe-only: pretrain this modality's expert instead of Omni-C (recipe sweeps)
 };
 
@@ -76,6 +77,9 @@ Options parse(int argc, char** argv) {
         else if (a == "--image-temperature") o.modality_temperature[modality::image] = std::stod(next());
         else if (a == "--audio-temperature") o.modality_temperature[modality::audio] = std::stod(next());
         else if (a == "--text-temperature") o.modality_temperature[modality::text] = std::stod(next());
+        else if (a == "--image-weight") o.modality_weight[modality::image] = std::stoll(next());
+        else if (a == "--audio-weight") o.modality_weight[modality::audio] = std::stoll(next());
+        else if (a == "--text-weight") o.modality_weight[modality::text] = std::stoll(next());
         else if (a == "--expert") {
             o.expert = next();
             if (o.expert != "image" && o.expert != "audio" && o.expert != "text")
@@ -84,6 +88,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--image-train") o.sizes.image_train = std::stoll(next());
         else if (a == "--text-train") o.sizes.text_train = std::stoll(next());
         else if (a == "--image-probe") o.sizes.image_probe = std::stoll(next());
+        else if (a == "--text-probe") o.sizes.text_probe = std::stoll(next());
         else if (a == "--image-aug") {
             const std::string v = next();
             if (v == "omni_c") o.sizes.image_aug = data::omni_c_augment(28);
@@ -111,7 +116,8 @@ Options parse(int argc, char** argv) {
         else if (a == "--help" || a == "-h") {
             std::cout << "omni_c_demo --vocab vocab.txt [--out DIR] [--steps S per modality] [--batch B] [--threads T]\n"
                          "            [--lr LR] [--temperature T] [--image-temperature T] [--audio-temperature T] [--text-temperature T]\n"
-                         "            [--image-train N] [--image-probe N] [--text-train N] [--glosses TSV] [--seed S]\n"
+                         "            [--image-weight W] [--audio-weight W] [--text-weight W]\n"
+                         "            [--image-train N] [--image-probe N] [--text-train N] [--text-probe N] [--glosses TSV] [--seed S]\n"
                          "            [--image-aug omni_c|small|small:CROP_MIN] [--quick] [--probe-only [--expert MODALITY]] [--paper-probe]\n"
                          "            [--probe-epochs E] [--probe-lr LR] [--probe-wd WD] [--ft-epochs E] [--ft-lr LR] [--ft-rank R] [--ft-aug]\n"
                          "            [--dim D] [--depth L] [--heads H] [--image-patch P] [--bf16]\n";
@@ -128,7 +134,7 @@ Options parse(int argc, char** argv) {
         o.steps = std::min<std::int64_t>(o.steps, 6);
         o.batch = std::min<std::int64_t>(o.batch, 8);
         o.sizes = {.image_train = 256, .image_probe = 128, .image_test = 64, .audio_clips = 20, .audio_test = 8,
-                   .text_train = 200, .text_test = 60, .text_len = 32, .glosses = o.sizes.glosses};
+                   .text_train = 200, .text_probe = 200, .text_test = 60, .text_len = 32, .glosses = o.sizes.glosses};
         o.model.depth = 2;
         o.probe.epochs = 5;
         o.probe.warmup_epochs = 1;
@@ -180,6 +186,7 @@ std::string recipe_tag(const Options& o) {
     std::ostringstream s;
     s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature;
     for (const auto& [m, t] : o.modality_temperature) s << "_t" << models::name_of(m) << t;
+    for (const auto& [m, w] : o.modality_weight) s << "_w" << models::name_of(m) << w;
     s << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug);
     const demo::DataSizes defaults;  // other pretraining data: another run
     if (o.sizes.image_train != defaults.image_train) s << "_img" << o.sizes.image_train;
@@ -191,10 +198,20 @@ std::string recipe_tag(const Options& o) {
     return s.str();
 }
 
+// ", times 3 for image" where a modality takes several steps per round-robin turn.
+std::string weights_note(const Options& o) {
+    std::string s;
+    for (const auto& [m, w] : o.modality_weight) s += ", times " + std::to_string(w) + " for " + models::name_of(m);
+    return s;
+}
+
 template <class M>
 train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<modality> ms, const Options& o, const std::string& tag) {
-    const train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * static_cast<std::int64_t>(ms.size()), .lr = o.lr,
+    std::int64_t turn = 0;  // steps per round-robin turn over `ms`
+    for (const modality m : ms) turn += o.modality_weight.contains(m) ? o.modality_weight.at(m) : 1;
+    const train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * turn, .lr = o.lr,
                               .weight_decay = 0.1, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
+                              .modality_weight = o.modality_weight,
                               .seed = o.seed, .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
                               .checkpoint_every = 100,
                               // a cached run from other kernels would mix two code versions in one table
@@ -392,7 +409,7 @@ int main(int argc, char** argv) try {
     // the demo instantiates one model type, not four.
     Omni expert_image(o.model, gi), expert_audio(o.model, ga), expert_text(o.model, gt);
 
-    std::cerr << "omni_c_demo: pretraining (" << o.steps << " steps of " << o.batch << " per modality and model)\n";
+    std::cerr << "omni_c_demo: pretraining (" << o.steps << " steps of " << o.batch << " per modality and model" << weights_note(o) << ")\n";
     if (o.probe_only && !o.expert.empty()) {  // one modality's expert against raw and random init: quick recipe sweeps
         const modality m = o.expert == "image" ? modality::image : o.expert == "audio" ? modality::audio : modality::text;
         pretrain(omni_c, c, {m}, o, "expert_" + o.expert);
@@ -557,7 +574,7 @@ int main(int argc, char** argv) try {
     md << "# Omni-C demo results\n\n"
        << "Model: ViT " << o.model.depth << " layers x " << o.model.dim << " wide, " << o.model.heads << " heads; images 28x28 (patch "
        << o.model.image_patch << "), audio 64 mel x 128 frames (patch " << o.model.audio_patch << "), text " << o.model.text_len
-       << " WordPiece tokens. Pretraining: " << o.steps << " NT-Xent steps of batch " << o.batch << " per modality (two views each), AdamW lr "
+       << " WordPiece tokens. Pretraining: " << o.steps << " NT-Xent steps of batch " << o.batch << " per modality" << weights_note(o) << " (two views each), AdamW lr "
        << o.lr << " wd 0.1, warmup 10% + cosine, temperature " << o.temperature << ".\n"
        << "Data: Fashion-MNIST (" << c[modality::image].train << " train images, " << c[modality::image].probe << " probed, "
        << c[modality::image].test << " test), espeak-ng spoken words (" << c[modality::audio].train << " / " << c[modality::audio].test

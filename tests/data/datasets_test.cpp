@@ -108,12 +108,39 @@ TEST(Sampler, KeepLastAndStepsPerTurn) {
     EXPECT_EQ(order, (std::vector<std::size_t>{0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2}));
 }
 
+TEST(Sampler, TurnWeightsAndWholeTurnsOnly) {
+    const od::ModalitySampler w({60, 40, 40}, {.batch_size = 10, .turn_weights = {2, 1, 1}, .seed = 4});
+    EXPECT_EQ(w.turns_per_epoch(), 3);  // modality 0: 6 batches = 3 turns of 2
+    EXPECT_EQ(w.steps_per_epoch(), 12);
+    std::vector<std::size_t> order;
+    std::vector<std::set<std::int64_t>> seen(3);
+    for (const auto& b : w.epoch(1)) {
+        order.push_back(b.modality);
+        EXPECT_EQ(b.indices.size(), 10u);
+        for (const std::int64_t k : b.indices) EXPECT_TRUE(seen[b.modality].insert(k).second) << "item " << k << " twice in one epoch";
+    }
+    EXPECT_EQ(order, (std::vector<std::size_t>{0, 0, 1, 2, 0, 0, 1, 2, 0, 0, 1, 2}));
+    // A partial last turn would hand out an empty batch: 3 batches make one whole turn of 2.
+    const od::ModalitySampler partial({30, 30}, {.batch_size = 10, .steps_per_turn = 2});
+    EXPECT_EQ(partial.steps_per_epoch(), 4);
+    for (const auto& b : partial.epoch(0)) EXPECT_EQ(b.indices.size(), 10u);
+    // Proportional ignores turns; every batch of every modality once.
+    const od::ModalitySampler prop({60, 40}, {.batch_size = 10, .schedule = od::ModalitySchedule::proportional, .turn_weights = {3, 1}});
+    EXPECT_EQ(prop.steps_per_epoch(), 10);
+}
+
 TEST(Sampler, RefusesWhatCannotBatch) {
     EXPECT_EQ(error_of([] { od::ModalitySampler({}, {}); }), "value_error: ModalitySampler: expected at least one modality, got none");
     EXPECT_EQ(error_of([] { od::ModalitySampler({100, 20}, {.batch_size = 32}); }),
               "value_error: ModalitySampler: expected every modality to fill a batch of 32, got 20 items in modality 1");
     EXPECT_EQ(error_of([] { od::ModalitySampler({100}, {.batch_size = 0}); }),
               "value_error: ModalitySampler: expected batch_size >= 1, got 0");
+    EXPECT_EQ(error_of([] { od::ModalitySampler({100, 100}, {.batch_size = 10, .turn_weights = {2}}); }),
+              "value_error: ModalitySampler: expected one turn weight per modality (2), got 1");
+    EXPECT_EQ(error_of([] { od::ModalitySampler({100, 100}, {.batch_size = 10, .turn_weights = {1, 0}}); }),
+              "value_error: ModalitySampler: expected turn weights >= 1, got 0 for modality 1");
+    EXPECT_EQ(error_of([] { od::ModalitySampler({100, 20}, {.batch_size = 10, .turn_weights = {1, 3}}); }),
+              "value_error: ModalitySampler: expected every modality to fill a turn of 3 batches of 10, got 20 items in modality 1");
 }
 
 // ---- loaders ---------------------------------------------------------------------------------

@@ -303,6 +303,33 @@ TEST(Pretrain, PerModalityTemperatureOverridesOnlyItsModality) {
     EXPECT_THROW(run(bad), omni::value_error);
 }
 
+TEST(Pretrain, ModalityWeightGivesAModalitySeveralStepsPerTurn) {
+    const auto data = micro_data();  // image, text: 64 items each
+    omni::train::PretrainOptions o{.batch_size = 16, .steps = 6, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr};
+    o.modality_weight = {{modality::image, 2}, {modality::audio, 5}};  // audio has no data here: ignored
+    omni::Generator g(11);
+    Micro m(micro(), g);
+    const auto r = omni::train::pretrain(m, data, o);
+    const auto I = static_cast<std::int32_t>(modality::image), T = static_cast<std::int32_t>(modality::text);
+    EXPECT_EQ(r.modalities, (std::vector<std::int32_t>{I, I, T, I, I, T}));
+    auto unit = o;  // weight 1 is the plain round robin
+    unit.modality_weight = {{modality::image, 1}};
+    omni::Generator g2(11);
+    Micro m2(micro(), g2);
+    EXPECT_EQ(omni::train::pretrain(m2, data, unit).modalities, (std::vector<std::int32_t>{I, T, I, T, I, T}));
+    auto bad = o;
+    bad.modality_weight = {{modality::text, 0}};
+    try {
+        omni::train::pretrain(m2, data, bad);
+        FAIL() << "a zero weight must throw";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("expected a turn weight >= 1 for text, got 0"), std::string::npos) << e.what();
+    }
+    bad.modality_weight = {{modality::image, 2}};
+    bad.schedule = omni::data::ModalitySchedule::proportional;
+    EXPECT_THROW(omni::train::pretrain(m2, data, bad), omni::value_error);
+}
+
 TEST(Pretrain, RejectsBadOptionsAndReportsDivergence) {
     omni::Generator g(1);
     Micro m(micro(), g);

@@ -198,6 +198,9 @@ struct SamplerOptions {
     ModalitySchedule schedule = ModalitySchedule::round_robin;
     bool drop_last = true;             // Omni-C drops the last partial batch of each modality
     std::int64_t steps_per_turn = 1;   // round robin: consecutive steps per modality (Omni-C's accumulate_steps)
+    // Round robin: modality m takes steps_per_turn * turn_weights[m] steps per turn (empty: all 1),
+    // for a modality that needs more steps than the others without a second schedule.
+    std::vector<std::int64_t> turn_weights{};
     std::uint64_t seed = 0;
 };
 
@@ -209,6 +212,7 @@ struct ModalityBatch {
 // One batch = one modality. ref: seed-systems 1.8 and Omni-C utils/dataloader.py
 // (MultimodalDataLoader): each epoch reshuffles every modality, then round robin runs
 // M x min_m(batches_m) steps, so larger sets contribute a fresh random subset each epoch.
+// Turn weights (omni's, not the reference's) let one modality take several steps per turn.
 // Shuffles are Philox streams (seed, epoch * M + m), so any epoch can be produced directly.
 class ModalitySampler {
 public:
@@ -218,10 +222,22 @@ public:
         if (opt_.batch_size < 1) throw value_error(op, "expected batch_size >= 1, got " + std::to_string(opt_.batch_size));
         if (opt_.steps_per_turn < 1)
             throw value_error(op, "expected steps_per_turn >= 1, got " + std::to_string(opt_.steps_per_turn));
+        if (!opt_.turn_weights.empty() && opt_.turn_weights.size() != sizes_.size())
+            throw value_error(op, "expected one turn weight per modality (" + std::to_string(sizes_.size()) + "), got " +
+                                      std::to_string(opt_.turn_weights.size()));
+        for (std::size_t m = 0; m < opt_.turn_weights.size(); ++m)
+            if (opt_.turn_weights[m] < 1)
+                throw value_error(op, "expected turn weights >= 1, got " + std::to_string(opt_.turn_weights[m]) + " for modality " + std::to_string(m));
         for (std::size_t m = 0; m < sizes_.size(); ++m)
             if (batches_of(m) < 1)
                 throw value_error(op, "expected every modality to fill a batch of " + std::to_string(opt_.batch_size) +
                                           ", got " + std::to_string(sizes_[m]) + " items in modality " + std::to_string(m));
+        if (opt_.schedule == ModalitySchedule::round_robin)
+            for (std::size_t m = 0; m < sizes_.size(); ++m)
+                if (batches_of(m) < turn_of(m))
+                    throw value_error(op, "expected every modality to fill a turn of " + std::to_string(turn_of(m)) + " batches of " +
+                                              std::to_string(opt_.batch_size) + ", got " + std::to_string(sizes_[m]) + " items in modality " +
+                                              std::to_string(m));
     }
 
     std::size_t modalities() const { return sizes_.size(); }
@@ -230,13 +246,22 @@ public:
         const std::int64_t n = sizes_.at(m), b = opt_.batch_size;
         return opt_.drop_last ? n / b : (n + b - 1) / b;
     }
+    // Round robin: consecutive steps modality m takes per turn.
+    std::int64_t turn_of(std::size_t m) const { return opt_.steps_per_turn * (opt_.turn_weights.empty() ? 1 : opt_.turn_weights.at(m)); }
+    // Round robin: whole turns per epoch, as many as the modality with the fewest batches per
+    // turn fills (a partial last turn would hand some modality an empty batch).
+    std::int64_t turns_per_epoch() const {
+        std::int64_t turns = batches_of(0) / turn_of(0);
+        for (std::size_t m = 1; m < sizes_.size(); ++m) turns = std::min(turns, batches_of(m) / turn_of(m));
+        return turns;
+    }
     std::int64_t steps_per_epoch() const {
-        std::int64_t least = batches_of(0), total = 0;
+        std::int64_t per_turn = 0, total = 0;
         for (std::size_t m = 0; m < sizes_.size(); ++m) {
-            least = std::min(least, batches_of(m));
+            per_turn += turn_of(m);
             total += batches_of(m);
         }
-        return opt_.schedule == ModalitySchedule::round_robin ? least * static_cast<std::int64_t>(sizes_.size()) : total;
+        return opt_.schedule == ModalitySchedule::round_robin ? turns_per_epoch() * per_turn : total;
     }
 
     // Modality m's order of items in epoch e: Fisher-Yates on Philox draws.
@@ -263,7 +288,9 @@ public:
             out.push_back({m, std::vector<std::int64_t>(perm[m].begin() + lo, perm[m].begin() + hi)});
         };
         if (opt_.schedule == ModalitySchedule::round_robin) {
-            for (std::int64_t s = 0; s < steps_per_epoch(); ++s) emit(static_cast<std::size_t>(s / opt_.steps_per_turn) % M);
+            for (std::int64_t t = 0; t < turns_per_epoch(); ++t)
+                for (std::size_t m = 0; m < M; ++m)
+                    for (std::int64_t k = 0; k < turn_of(m); ++k) emit(m);
         } else {
             // Batch k of modality m sits at (k + 1/2) / batches_m of the epoch: a smooth interleave.
             std::vector<std::pair<double, std::size_t>> slots;

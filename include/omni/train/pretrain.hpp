@@ -45,6 +45,10 @@ struct PretrainOptions {
     // Per-modality NT-Xent temperatures overriding `temperature` (one encoder may want a soft
     // loss for images and a sharp one for spoken words that differ in a few mel bands).
     std::map<models::modality, double> modality_temperature{};
+    // Round robin: steps a modality takes per turn (default 1 each), e.g. {image: 2} trains images
+    // twice as often as audio or text within one schedule; `steps` counts all modalities' steps.
+    // Like modality_temperature, entries for modalities without data are ignored.
+    std::map<models::modality, std::int64_t> modality_weight{};
     std::uint64_t seed = 42;
     data::ModalitySchedule schedule = data::ModalitySchedule::round_robin;
     std::string checkpoint{};            // empty: no checkpoints
@@ -118,9 +122,17 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     };
     for (const auto& [m, t] : o.modality_temperature)
         if (!(t > 0)) throw value_error(op, std::string("expected a positive temperature for ") + models::name_of(m) + ", got " + std::to_string(t));
-    std::vector<std::int64_t> sizes;
-    for (const auto& d : data) sizes.push_back(d.size);
-    const data::ModalitySampler sampler(sizes, {.batch_size = o.batch_size, .schedule = o.schedule, .seed = o.seed});
+    std::vector<std::int64_t> sizes, weights;
+    for (const auto& d : data) {
+        sizes.push_back(d.size);
+        const auto it = o.modality_weight.find(d.modality);
+        weights.push_back(it == o.modality_weight.end() ? 1 : it->second);
+    }
+    for (const auto& [m, w] : o.modality_weight)
+        if (w < 1) throw value_error(op, std::string("expected a turn weight >= 1 for ") + models::name_of(m) + ", got " + std::to_string(w));
+    if (!o.modality_weight.empty() && o.schedule != data::ModalitySchedule::round_robin)
+        throw value_error(op, "expected the round_robin schedule with modality_weight, got proportional");
+    const data::ModalitySampler sampler(sizes, {.batch_size = o.batch_size, .schedule = o.schedule, .turn_weights = weights, .seed = o.seed});
     const std::int64_t per_epoch = sampler.steps_per_epoch();
     const std::int64_t total = o.steps > 0 ? o.steps : o.epochs * per_epoch;
     if (total < 1) throw value_error(op, "expected at least one step, got steps " + std::to_string(o.steps) + ", epochs " + std::to_string(o.epochs));
@@ -138,6 +150,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
                          std::to_string(o.warmup) + ", temperature " + std::to_string(o.temperature) + ", seed " + std::to_string(o.seed) +
                          ", schedule " + std::to_string(static_cast<int>(o.schedule));
     for (const auto& [m, t] : o.modality_temperature) recipe += std::string(", ") + models::name_of(m) + " temperature " + std::to_string(t);
+    for (const auto& [m, w] : o.modality_weight) recipe += std::string(", ") + models::name_of(m) + " weight " + std::to_string(w);
     recipe += ", data";
     for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
     if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
