@@ -14,8 +14,10 @@ vocab=$(scripts/text_deps.sh "$build/pyvenv")
 scripts/data/fashion_mnist.sh > /dev/null
 data=${OMNI_DATA:-${HOME:+$HOME/.cache/omni}}
 data=${data:-$PWD/build/data}
-[[ -s $data/wordnet/glosses-10000.tsv ]] || /usr/bin/python3 scripts/data/wordnet_text.py --count 10000 --out "$data/wordnet/glosses-10000.tsv" > /dev/null
+# 50,000 glosses: the default run reads the first 10,000 (the same ones a 10,000 file holds), longer runs more.
+glosses=$data/wordnet/glosses-50000.tsv
+[[ -s $glosses ]] || /usr/bin/python3 scripts/data/wordnet_text.py --count 50000 --out "$glosses" > /dev/null
 [[ $(wc -l < "$data/spoken_words/labels.tsv" 2>/dev/null || echo 0) -ge 2001 ]] || /usr/bin/python3 scripts/data/spoken_words.py --count 2000 > /dev/null
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_TESTS=OFF -DOMNI_BUILD_BENCHMARKS=OFF -DOMNI_ENABLE_CUDA=OFF > /dev/null
 cmake --build "$build" -j "${JOBS:-$(nproc)}" --target omni_c_demo
-OMP_WAIT_POLICY=passive "$build/examples/omni_c_demo" --vocab "$vocab" --glosses "$data/wordnet/glosses-10000.tsv" --out "$out" "$@"
+OMP_WAIT_POLICY=passive "$build/examples/omni_c_demo" --vocab "$vocab" --glosses "$glosses" --out "$out" "$@"
