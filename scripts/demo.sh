@@ -14,7 +14,7 @@ vocab=$(scripts/text_deps.sh "$build/pyvenv")
 scripts/data/fashion_mnist.sh > /dev/null
 data=${OMNI_DATA:-${HOME:+$HOME/.cache/omni}}
 data=${data:-$PWD/build/data}
-# 50,000 glosses: the default run reads the first 10,000 (the same ones a 10,000 file holds), longer runs more.
+# 50,000 glosses: the demo pretrains on 48,000, probes the first 8,000 and tests on the last 2,000.
 glosses=$data/wordnet/glosses-50000.tsv
 [[ -s $glosses ]] || /usr/bin/python3 scripts/data/wordnet_text.py --count 50000 --out "$glosses" > /dev/null
 [[ $(wc -l < "$data/spoken_words/labels.tsv" 2>/dev/null || echo 0) -ge 2001 ]] || /usr/bin/python3 scripts/data/spoken_words.py --count 2000 > /dev/null

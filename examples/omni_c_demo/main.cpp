@@ -188,9 +188,7 @@ std::string recipe_tag(const Options& o) {
     for (const auto& [m, t] : o.modality_temperature) s << "_t" << models::name_of(m) << t;
     for (const auto& [m, w] : o.modality_weight) s << "_w" << models::name_of(m) << w;
     s << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug);
-    const demo::DataSizes defaults;  // other pretraining data: another run
-    if (o.sizes.image_train != defaults.image_train) s << "_img" << o.sizes.image_train;
-    if (o.sizes.text_train != defaults.text_train) s << "_txt" << o.sizes.text_train;
+    s << "_img" << o.sizes.image_train << "_txt" << o.sizes.text_train;  // other pretraining data: another run
     const models::OmniCConfig tiny = models::omni_c_tiny;  // another model: another run
     if (o.model.dim != tiny.dim || o.model.depth != tiny.depth || o.model.heads != tiny.heads || o.model.image_patch != tiny.image_patch)
         s << "_vit" << o.model.depth << "x" << o.model.dim << "h" << o.model.heads << "p" << o.model.image_patch;
