@@ -288,7 +288,8 @@ public:
             out.push_back({m, std::vector<std::int64_t>(perm[m].begin() + lo, perm[m].begin() + hi)});
         };
         if (opt_.schedule == ModalitySchedule::round_robin) {
-            for (std::int64_t t = 0; t < turns_per_epoch(); ++t)
+            const std::int64_t turns = turns_per_epoch();
+            for (std::int64_t t = 0; t < turns; ++t)
                 for (std::size_t m = 0; m < M; ++m)
                     for (std::int64_t k = 0; k < turn_of(m); ++k) emit(m);
         } else {
