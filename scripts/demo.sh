@@ -17,7 +17,7 @@ data=${data:-$PWD/build/data}
 # 50,000 glosses: the demo pretrains on 48,000, probes the first 8,000 and tests on the last 2,000.
 glosses=$data/wordnet/glosses-50000.tsv
 [[ -s $glosses ]] || /usr/bin/python3 scripts/data/wordnet_text.py --count 50000 --out "$glosses" > /dev/null
-[[ $(wc -l < "$data/spoken_words/labels.tsv" 2>/dev/null || echo 0) -ge 2001 ]] || /usr/bin/python3 scripts/data/spoken_words.py --count 2000 > /dev/null
+[[ $(cat "$data/spoken_words/labels.tsv" 2>/dev/null | wc -l) -ge 2001 ]] || /usr/bin/python3 scripts/data/spoken_words.py --count 2000 > /dev/null
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_TESTS=OFF -DOMNI_BUILD_BENCHMARKS=OFF -DOMNI_ENABLE_CUDA=OFF > /dev/null
 cmake --build "$build" -j "${JOBS:-$(nproc)}" --target omni_c_demo
 OMP_WAIT_POLICY=passive "$build/examples/omni_c_demo" --vocab "$vocab" --glosses "$glosses" --out "$out" "$@"

@@ -2,14 +2,19 @@
 // pretraining loop (loss falls, resume is bit-exact), linear probe, SAIL alignment, progress.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <random>
 
 #include "omni/backend/cpu.hpp"
 #include "omni/data/text/augment.hpp"
 #include "omni/io/checkpoint.hpp"
 #include "omni/train/finetune.hpp"
+#include "omni/train/probe_selection.hpp"
 #include "omni/train/sail.hpp"
 
 using D = omni::Tensor<omni::cpu>;
@@ -386,6 +391,72 @@ TEST(LinearProbe, ReturnedClassifierAppliesToTheUnstandardisedFeatures) {
     const D logits = omni::add(omni::matmul(xte, r.weight, false, true), r.bias);
     EXPECT_GT(r.final_top1, 0.6);
     EXPECT_DOUBLE_EQ(omni::train::top1(omni::train::argmax_rows(logits), yte), r.final_top1);
+}
+
+TEST(SelectLinearProbe, StratifiedSplitHoldsOutEachClassProportionallyAndKeepsATrainingRow) {
+    // Class counts 10, 5 and 1: a fifth of each held out, the single row kept for training.
+    std::vector<std::int64_t> y;
+    for (int k = 0; k < 10; ++k) y.push_back(0);
+    for (int k = 0; k < 5; ++k) y.push_back(1);
+    y.push_back(2);
+    std::shuffle(y.begin(), y.end(), std::mt19937(5));
+    omni::Generator g(1);
+    const auto [fit, val] = omni::train::stratified_split(D::from_data(y, {16}), 3, 0.2, g);
+    std::array<int, 3> held{};
+    for (const std::int64_t i : val) ++held[y[i]];
+    EXPECT_EQ(held, (std::array<int, 3>{2, 1, 0}));
+    std::vector<std::int64_t> all(fit);
+    all.insert(all.end(), val.begin(), val.end());
+    std::sort(all.begin(), all.end());
+    std::vector<std::int64_t> expect(16);
+    std::iota(expect.begin(), expect.end(), 0);
+    EXPECT_EQ(all, expect);  // disjoint and complete
+}
+
+TEST(SelectLinearProbe, PicksTheBestValidationSettingAndRetrainsOnEveryTrainingRow) {
+    omni::Generator g(6);
+    const std::int64_t c = 4;
+    const auto [x, labels] = clusters(g, 400, 8, c, 3.0);
+    const D xtr = x.slice(0, 0, 300), xte = x.slice(0, 300, 400), ytr = labels.slice(0, 0, 300), yte = labels.slice(0, 300, 400);
+    const omni::train::ProbeOptions base{.epochs = 40, .warmup_epochs = 1, .lr = 1e-3, .standardize = true};
+    // lr 1e-6 for 3 epochs leaves the classifier at its initialisation: it must lose.
+    const auto s = omni::train::select_linear_probe(xtr, ytr, xte, yte, c, base, {.epochs = {3, 20}, .lr = {1e-6, 1e-2}, .weight_decay = {1e-4, 1e-1}});
+    ASSERT_EQ(s.trials.size(), 8u);
+    EXPECT_EQ(s.trials[0].epochs, 3);
+    EXPECT_EQ(s.trials[1].weight_decay, 1e-1);
+    EXPECT_EQ(s.trials[2].lr, 1e-2);
+    const auto best = std::max_element(s.trials.begin(), s.trials.end(), [](auto a, auto b) { return a.validation_top1 < b.validation_top1; });
+    EXPECT_EQ(s.chosen.epochs, best->epochs);
+    EXPECT_EQ(s.chosen.lr, best->lr);
+    EXPECT_EQ(s.chosen.weight_decay, best->weight_decay);
+    EXPECT_EQ(s.chosen.lr, 1e-2);
+    EXPECT_LT(s.trials[0].validation_top1, 0.6);
+    EXPECT_EQ(s.chosen.warmup_epochs, 1);  // the rest of `base` is kept
+    EXPECT_GT(s.result.final_top1, 0.9);
+    EXPECT_EQ(s.result.test_top1.size(), static_cast<std::size_t>(s.chosen.epochs));
+    // The reported result is the chosen setting trained on all 300 rows, not on the 240 fitted rows.
+    EXPECT_DOUBLE_EQ(s.result.final_top1, omni::train::linear_probe(xtr, ytr, xte, yte, c, s.chosen).final_top1);
+}
+
+TEST(SelectLinearProbe, RefusesAnEmptyGridABadFractionAndAnEmptyValidationSplit) {
+    omni::Generator g(7);
+    const auto xy = clusters(g, 40, 4, 4, 3.0);
+    const D &x = xy.first, &y = xy.second;
+    const omni::train::ProbeOptions base{.epochs = 10, .warmup_epochs = 2};
+    const auto select = [&](const omni::train::ProbeGrid& grid, const D& xs, const D& ys) {
+        return omni::train::select_linear_probe(xs, ys, x, y, 4, base, grid);
+    };
+    EXPECT_THROW(select({.epochs = {}}, x, y), omni::value_error);
+    EXPECT_THROW(select({.validation_fraction = 0.0}, x, y), omni::value_error);
+    EXPECT_THROW(select({.validation_fraction = 1.0}, x, y), omni::value_error);
+    EXPECT_THROW(select({.epochs = {2}}, x, y), omni::value_error);  // no more than the warmup
+    EXPECT_THROW(select({.epochs = {5}}, x, y.slice(0, 0, 30)), omni::shape_error);
+    try {  // 2 rows per class: a tenth of them rounds to none
+        select({.epochs = {5}, .validation_fraction = 0.1}, x.slice(0, 0, 8), y.slice(0, 0, 8));
+        FAIL() << "an empty validation split must be refused";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("holds out none"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Encode, MatchesTheModelBatchByBatchWithoutATape) {
