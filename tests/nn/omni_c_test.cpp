@@ -96,3 +96,39 @@ TEST(OmniC, PatchEmbedEqualsAConvolution) {
                 EXPECT_NEAR(y[(r * 3 + c) * 3 + o], acc, 1e-5);
             }
 }
+
+TEST(OmniC, TextPaddingMaskHidesPadsFromTheClsToken) {
+    // With the mask, a gloss's CLS output cannot depend on the [PAD] embedding row; without it
+    // (the reference), it does. Image inputs never get a mask.
+    for (const bool masked : {false, true}) {
+        omni::Generator g(5);
+        auto cfg = omni::models::omni_c_tiny;
+        cfg.mask_text_padding = masked;
+        omni::models::OmniC<omni::cpu, modality::image, modality::text> m(cfg, g);
+        std::vector<std::int64_t> v(64, 0);
+        for (int t = 0; t < 5; ++t) v[t] = 1000 + t;    // row 0: 5 tokens, 27 pads
+        for (int t = 0; t < 32; ++t) v[32 + t] = 2000 + t;  // row 1: no pads
+        const D ids = D::from_data(v, {2, 32});
+        const D mask = m.padding_mask(modality::text, ids);
+        EXPECT_EQ(mask.defined(), masked);
+        if (masked) {
+            EXPECT_EQ(mask.shape(), (omni::Shape{2, 33}));
+            const auto mv = mask.to_vector<bool>();
+            EXPECT_FALSE(mv[0]);   // CLS
+            EXPECT_FALSE(mv[5]);   // the fifth token
+            EXPECT_TRUE(mv[6]);    // the first pad
+            EXPECT_FALSE(mv[33]);  // row 1 has none
+            EXPECT_FALSE(mv[65]);
+        }
+        EXPECT_FALSE(m.padding_mask(modality::image, D::zeros({2, 3, 28, 28})).defined());
+        const auto before = m.encode(modality::text, ids).to_vector<float>();
+        m.text_embed.weight.select(0, 0).copy_from(D::randn({128}, g));
+        const auto after = m.encode(modality::text, ids).to_vector<float>();
+        double row0 = 0, row1 = 0;
+        for (int j = 0; j < 128; ++j) row0 = std::max(row0, std::abs(double(before[j]) - after[j]));
+        for (int j = 128; j < 256; ++j) row1 = std::max(row1, std::abs(double(before[j]) - after[j]));
+        EXPECT_EQ(row1, 0.0);  // no pads: untouched either way
+        if (masked) EXPECT_EQ(row0, 0.0);
+        else EXPECT_GT(row0, 1e-3);
+    }
+}

@@ -186,20 +186,21 @@ TEST(Parity, GramLoss) {
     check("loss_gram", m, {"t", "v", "a"}, [](auto& m, Inputs& i) { return omni::loss::gram_loss(i["t"], {i["v"], i["a"]}, m.tau); });
 }
 
-TEST(Parity, OmniCEmbeddingsLossAndEveryGradient) {
-    // A small Omni-C with all three embedders, the shared backbone and three heads; two views per
-    // modality, NT-Xent (tau 0.05) per modality, summed. Positions must match before loading.
+// A small Omni-C with all three embedders, the shared backbone and three heads; two views per
+// modality, NT-Xent (tau 0.05) per modality, summed. Positions must match before loading.
+void check_omni_c(const char* name, bool mask_text_padding) {
     using omni::models::modality;
     omni::Generator g(1);
     const omni::models::OmniCConfig cfg{.dim = 32, .depth = 2, .heads = 4, .image_size = 14, .image_patch = 7, .audio_mels = 16,
-                                        .audio_frames = 32, .audio_patch = 8, .vocab = 50, .text_len = 6, .head_hidden = 32, .head_out = 32};
+                                        .audio_frames = 32, .audio_patch = 8, .vocab = 50, .text_len = 6, .head_hidden = 32, .head_out = 32,
+                                        .mask_text_padding = mask_text_padding};
     omni::models::OmniC<A, modality::image, modality::audio, modality::text> m(cfg, g);
-    const auto f = load_case("omni_c");
+    const auto f = load_case(name);
     for (const char* b : {"pos_embed_image", "pos_embed_audio", "pos_embed_text"}) {
         const V& mine = std::string(b) == "pos_embed_image" ? m.pos_embed_image : std::string(b) == "pos_embed_audio" ? m.pos_embed_audio : m.pos_embed_text;
         EXPECT_LE(rel_error(mine.value(), f.at(b)), 1e-7) << b;
     }
-    check("omni_c", m, {"image1", "image2", "audio1", "audio2", "text1", "text2"}, [&](auto& m, Inputs& i) {
+    check(name, m, {"image1", "image2", "audio1", "audio2", "text1", "text2"}, [&](auto& m, Inputs& i) {
         V total;
         for (modality mod : {modality::image, modality::audio, modality::text}) {
             const std::string n = omni::models::name_of(mod);
@@ -212,3 +213,8 @@ TEST(Parity, OmniCEmbeddingsLossAndEveryGradient) {
         return total;
     });
 }
+
+TEST(Parity, OmniCEmbeddingsLossAndEveryGradient) { check_omni_c("omni_c", false); }
+
+// The same with [PAD] keys masked out of text attention; the glosses have 2, 4 and 6 real tokens.
+TEST(Parity, OmniCWithTextPaddingMask) { check_omni_c("omni_c_text_mask", true); }

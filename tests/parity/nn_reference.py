@@ -150,8 +150,9 @@ def sincos_2d(rows, cols, e):
 class OmniC(tnn.Module):
     """Omni-C written from the paper and seed-systems.md 1.2-1.6, with omni's parameter names."""
 
-    def __init__(self, d=32, depth=2, heads=4, vocab=50, text_len=6):
+    def __init__(self, d=32, depth=2, heads=4, vocab=50, text_len=6, mask_text_padding=False):
         super().__init__()
+        self.mask_text_padding = mask_text_padding
         self.patch_embed_image = tnn.Module()
         self.patch_embed_image.proj = tnn.Conv2d(3, d, 7, 7)
         self.patch_embed_audio = tnn.Module()
@@ -175,9 +176,12 @@ class OmniC(tnn.Module):
             pe, pos = getattr(self, "patch_embed_" + m), getattr(self, "pos_embed_" + m)
             t = pe.proj(x).flatten(2).transpose(1, 2) + pos[1:]
             cls = self.cls_token + pos[:1]
+        mask = None
+        if m == "text" and self.mask_text_padding:  # [PAD] keys ignored; the CLS key never is
+            mask = torch.cat([torch.zeros(x.shape[0], 1, dtype=torch.bool), x == 0], dim=1)
         x = torch.cat([cls.expand(t.shape[0], -1, -1), t], dim=1)
         for b in self.blocks:
-            x = b(x)
+            x = b(x, mask=mask)
         h = self.norm(x)[:, 0]
         head = getattr(self, "head_" + m)
         return head.fc2(F.relu(head.fc1(h)))
@@ -260,6 +264,9 @@ def main():
     ids = lambda: torch.randint(0, 50, (3, 6))  # noqa: E731
     run(out_dir, "omni_c", OmniC(), {"image1": r(3, 3, 14, 14), "image2": r(3, 3, 14, 14), "audio1": r(3, 1, 16, 32),
                                      "audio2": r(3, 1, 16, 32), "text1": ids(), "text2": ids()}, omni_c_step)
+    padded = lambda: torch.randint(1, 50, (3, 6)) * (torch.arange(6) < torch.tensor([[2], [4], [6]]))  # noqa: E731
+    run(out_dir, "omni_c_text_mask", OmniC(mask_text_padding=True), {"image1": r(3, 3, 14, 14), "image2": r(3, 3, 14, 14),
+        "audio1": r(3, 1, 16, 32), "audio2": r(3, 1, 16, 32), "text1": padded(), "text2": padded()}, omni_c_step)
     run(out_dir, "vit_b32", Encoder(12, 768, 12), {"x": r(2, 50, 768)}, lambda m, i: m(i["x"]))
 
 

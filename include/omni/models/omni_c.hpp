@@ -35,6 +35,9 @@ struct OmniCConfig {
     std::int64_t head_hidden = 768, head_out = 768;
     bool shared_head = false;     // one head for every modality (the paper's ablation)
     bool xavier_backbone = true;  // the reference's initialize_weights() on the backbone Linears
+    // Text keys at [PAD] (id 0) are masked out of attention. The reference has no mask (1.2):
+    // pads attend and are attended to, so a short gloss's CLS is mostly padding. Off by default.
+    bool mask_text_padding = false;
 };
 
 // The paper's configuration: ViT-B/32, heads 768 -> 768 -> 768.
@@ -135,8 +138,22 @@ template <class P, modality... Ms> struct OmniC : nn::Module {
         return concat(std::vector<Tensor<P>>{cls.expand({b, 1, cfg.dim}), t}, 1);
     }
 
+    // The key-padding mask for `x`'s token sequence: [B, 1 + N] bool, true at text [PAD]s when
+    // cfg.mask_text_padding, else undefined (every key attends). The CLS slot is never masked.
+    Tensor<P> padding_mask(modality m, const Tensor<P>& x) const {
+        if (m != modality::text || !cfg.mask_text_padding) return {};
+        const Tensor<D> ids = nn::value_of(x);
+        const Tensor<D> pad = eq(ids, Tensor<D>::scalar(0.0, ids.type()));
+        return nn::make_buffer<P>(concat(std::vector<Tensor<D>>{Tensor<D>::zeros({ids.shape()[0], 1}, dtype::b8), pad}, 1));
+    }
+
     // h: the CLS output after the final LayerNorm, [B, D] (what linear probes see).
-    Tensor<P> encode(modality m, const Tensor<P>& x) const { return norm(blocks.forward(tokens(m, x))).select(1, 0); }
+    Tensor<P> encode(modality m, const Tensor<P>& x) const {
+        const Tensor<P> mask = padding_mask(m, x);
+        Tensor<P> h = tokens(m, x);
+        for (const auto& b : blocks.blocks) h = b.forward(h, mask);
+        return norm(h).select(1, 0);
+    }
     // z: the projected embedding the contrastive loss sees, [B, head_out].
     Tensor<P> project(modality m, const Tensor<P>& h) const { return heads[head_slot(m)](h); }
     Tensor<P> forward(modality m, const Tensor<P>& x) const { return project(m, encode(m, x)); }
