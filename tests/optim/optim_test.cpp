@@ -199,6 +199,17 @@ TEST(ParamGroups, TokensAndTablesDecayNamedBiasesDoNot) {
     const auto groups = optim::nn_param_groups<cpu>(m, 0.1);
     EXPECT_EQ(names_of(groups[0]), (std::vector<std::string>{"cls", "table", "head.weight"}));
     EXPECT_EQ(names_of(groups[1]), (std::vector<std::string>{"head.bias", "rel.bias"}));
+    // timm's skip_list: exact names join the undecayed group; a name that is no parameter throws.
+    const auto spared = optim::nn_param_groups<cpu>(m, 0.1, {"table"});
+    EXPECT_EQ(names_of(spared[0]), (std::vector<std::string>{"cls", "head.weight"}));
+    EXPECT_EQ(names_of(spared[1]), (std::vector<std::string>{"table", "head.bias", "rel.bias"}));
+    EXPECT_EQ(spared[1].weight_decay, 0.0);
+    try {
+        optim::nn_param_groups<cpu>(m, 0.1, {"tabel"});
+        ADD_FAILURE() << "expected a value_error";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("'tabel'"), std::string::npos) << e.what();
+    }
     const auto one = optim::nn_param_group(m.head);  // a linear probe: one group, the optimiser's decay
     EXPECT_EQ(one.names, (std::vector<std::string>{"weight", "bias"}));
     EXPECT_FALSE(one.weight_decay.has_value());

@@ -2,6 +2,7 @@
 // ParamGroup: the parameters one optimiser treats alike (torch.optim param_groups), and
 // nn_param_groups, timm's add_weight_decay split of a module into decayed and undecayed groups
 // (ref: timm 0.3.2 optim_factory.add_weight_decay, as Omni-C trains).
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -46,15 +47,20 @@ template <class P, class M, class F> void for_each_trainable(M& m, F&& f) {
 }  // namespace detail
 
 namespace detail {
-template <class P, class M> std::vector<ParamGroup<P>> split_by_decay(M& m, double weight_decay) {
+template <class P, class M> std::vector<ParamGroup<P>> split_by_decay(M& m, double weight_decay, const std::vector<std::string>& skip) {
     if (!(weight_decay >= 0))
         throw value_error("nn_param_groups", "expected weight_decay >= 0, got " + std::to_string(weight_decay));
     ParamGroup<P> decay{.weight_decay = weight_decay}, no_decay{.weight_decay = 0.0};
+    std::unordered_set<std::string> unmatched(skip.begin(), skip.end());
     for_each_trainable<P>(m, [&](const std::string& name, const Var<P>& t) {
-        ParamGroup<P>& g = (t.dim() == 1 || ends_with(name, ".bias")) ? no_decay : decay;
+        const bool skipped = std::find(skip.begin(), skip.end(), name) != skip.end();
+        unmatched.erase(name);
+        ParamGroup<P>& g = (t.dim() == 1 || ends_with(name, ".bias") || skipped) ? no_decay : decay;
         g.names.push_back(name);
         g.params.push_back(t);
     });
+    if (!unmatched.empty())  // a typo would otherwise quietly decay the table it meant to spare
+        throw value_error("nn_param_groups", "expected every skip name to be a trainable parameter, got '" + *unmatched.begin() + "'");
     return {std::move(decay), std::move(no_decay)};
 }
 
@@ -68,15 +74,16 @@ template <class P, class M> ParamGroup<P> one_group(M& m, std::optional<double> 
 }
 }  // namespace detail
 
-// timm's rule: 1-D parameters (biases, norm weights and shifts) and any name ending in ".bias"
-// get no decay; everything else, including 3-D tokens and embedding tables, gets `weight_decay`.
+// timm's rule: 1-D parameters (biases, norm weights and shifts), any name ending in ".bias" and
+// the exact names in `skip` (timm's skip_list, e.g. {"text_embed.weight"}) get no decay;
+// everything else, including 3-D tokens and embedding tables, gets `weight_decay`.
 // Returns {decay, no_decay}. P is deduced from a module template M<autodiff<P>>; name it
 // (nn_param_groups<cpu>(model, 0.1)) for a model struct that is not such a template.
-template <class P = void, nn::module M> auto nn_param_groups(M& m, double weight_decay) {
+template <class P = void, nn::module M> auto nn_param_groups(M& m, double weight_decay, const std::vector<std::string>& skip = {}) {
     using Q = typename detail::group_policy<P, M>::type;
     static_assert(!std::is_void_v<Q>, "omni::optim::nn_param_groups: expected a training module M<autodiff<P>>; for a model struct "
                                       "that is not one, name the policy: nn_param_groups<P>(model, wd)");
-    if constexpr (!std::is_void_v<Q>) return detail::split_by_decay<Q>(m, weight_decay);  // one error line, not a cascade
+    if constexpr (!std::is_void_v<Q>) return detail::split_by_decay<Q>(m, weight_decay, skip);  // one error line, not a cascade
 }
 
 // Every trainable parameter of m in one group (a linear probe decays weight and bias alike);
