@@ -29,6 +29,7 @@ struct DataSizes {
     std::int64_t text_len = 32;
     std::string glosses;  // WordNet TSV; empty: data_dir()/wordnet/glosses.tsv
     omni::data::AugmentConfig image_aug = omni::data::omni_c_augment(28);  // pretraining views
+    omni::data::TextAugmentOptions text_aug{};                             // the reference's rates
 };
 
 // One modality: a training pool (pretraining views come from all of it, the probe trains on its
@@ -159,7 +160,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
         m.probe = std::min(s.text_probe, ntr);
         m.test = s.text_test;
         m.classes = 45;  // WordNet lexicographer files
-        data::TextAugmentOptions to;
+        data::TextAugmentOptions to = s.text_aug;
         to.seq_len = s.text_len;
         m.views = [ids, to](std::span<const std::int64_t> idx, Generator& g) {
             const Tensor<cpu> b = take(ids, idx);

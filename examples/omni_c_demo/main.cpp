@@ -55,6 +55,8 @@ struct Options {
                                     // image 12 points in two epochs; clean inputs do not overfit in two.
                                     .augment = false};
     std::string image_aug = "omni_c";
+    std::string text_aug;  // --text-aug MASK:DELETE as given; empty: the reference's 0.15:0.1
+    std::vector<std::string> no_decay;  // --no-decay NAME[,NAME...]: parameters spared weight decay
     bool bf16 = false;  // pretrain with bf16 matmuls (AMX) where the CPU has them
     double temperature = 0.07, lr = 1e-3;  // tuned on this data (docs/omni_c.md); the paper: 0.05, 1e-4
     std::map<modality, double> modality_temperature;  // overrides of `temperature`
@@ -102,11 +104,29 @@ Options parse(int argc, char** argv) {
             else throw value_error("omni_c_demo", "expected --image-aug omni_c, small or small:CROP_MIN, got '" + v + "'");
             o.image_aug = v;
         }
+        else if (a == "--text-aug") {  // view 1's mask and delete rates; view 2 scales them as the reference
+            const std::string v = next();
+            const auto colon = v.find(':');
+            if (colon == std::string::npos) throw value_error("omni_c_demo", "expected --text-aug MASK:DELETE, got '" + v + "'");
+            auto& t = o.sizes.text_aug;
+            t.p_mask = std::stod(v.substr(0, colon));
+            t.p_delete = std::stod(v.substr(colon + 1));
+            const double strong = t.strong_mask_scale * t.p_mask + t.strong_delete_scale * t.p_delete + t.p_swap;
+            if (!(t.p_mask >= 0 && t.p_delete >= 0 && strong <= 1))
+                throw value_error("omni_c_demo", "expected --text-aug rates >= 0 with 1.5 MASK + 1.2 DELETE + 0.05 <= 1 (view 2's bands), got '" + v + "'");
+            o.text_aug = v;
+        }
+        else if (a == "--no-decay") {
+            std::stringstream names(next());
+            for (std::string n; std::getline(names, n, ',');)
+                if (!n.empty()) o.no_decay.push_back(n);
+        }
         else if (a == "--dim") o.model.dim = o.model.head_hidden = o.model.head_out = std::stoll(next());
         else if (a == "--depth") o.model.depth = std::stoll(next());
         else if (a == "--heads") o.model.heads = std::stoll(next());
         else if (a == "--image-patch") o.model.image_patch = std::stoll(next());
         else if (a == "--bf16") o.bf16 = true;
+        else if (a == "--text-mask") o.model.mask_text_padding = true;
         else if (a == "--glosses") o.sizes.glosses = next();
         else if (a == "--quick") o.quick = true;
         else if (a == "--probe-only") o.probe_only = true;
@@ -124,9 +144,9 @@ Options parse(int argc, char** argv) {
                          "            [--lr LR] [--temperature T] [--image-temperature T] [--audio-temperature T] [--text-temperature T]\n"
                          "            [--image-weight W] [--audio-weight W] [--text-weight W]\n"
                          "            [--image-train N] [--image-probe N] [--text-train N] [--text-probe N] [--glosses TSV] [--seed S]\n"
-                         "            [--image-aug omni_c|small|small:CROP_MIN] [--quick] [--probe-only [--expert MODALITY]] [--paper-probe]\n"
+                         "            [--image-aug omni_c|small|small:CROP_MIN] [--text-aug MASK:DELETE] [--no-decay NAME,...] [--quick] [--probe-only [--expert MODALITY]] [--paper-probe]\n"
                          "            [--probe-select] [--probe-epochs E] [--probe-lr LR] [--probe-wd WD] [--ft-epochs E] [--ft-lr LR] [--ft-rank R] [--ft-aug]\n"
-                         "            [--dim D] [--depth L] [--heads H] [--image-patch P] [--bf16]\n";
+                         "            [--dim D] [--depth L] [--heads H] [--image-patch P] [--bf16] [--text-mask]\n";
             std::exit(0);
         } else throw value_error("omni_c_demo", "unknown option '" + a + "' (try --help)");
     }
@@ -193,12 +213,13 @@ std::string recipe_tag(const Options& o) {
     s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature;
     for (const auto& [m, t] : o.modality_temperature) s << "_t" << models::name_of(m) << t;
     for (const auto& [m, w] : o.modality_weight) s << "_w" << models::name_of(m) << w;
-    s << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug);
+    s << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug) << (o.text_aug.empty() ? "" : "_text" + o.text_aug);
+    for (const std::string& n : o.no_decay) s << "_nd" << n;
     s << "_img" << o.sizes.image_train << "_txt" << o.sizes.text_train;  // other pretraining data: another run
     const models::OmniCConfig tiny = models::omni_c_tiny;  // another model: another run
     if (o.model.dim != tiny.dim || o.model.depth != tiny.depth || o.model.heads != tiny.heads || o.model.image_patch != tiny.image_patch)
         s << "_vit" << o.model.depth << "x" << o.model.dim << "h" << o.model.heads << "p" << o.model.image_patch;
-    s << (o.bf16 ? "_bf16" : "") << (o.quick ? "_quick" : "");
+    s << (o.model.mask_text_padding ? "_tmask" : "") << (o.bf16 ? "_bf16" : "") << (o.quick ? "_quick" : "");
     return s.str();
 }
 
@@ -214,7 +235,7 @@ train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<
     std::int64_t turn = 0;  // steps per round-robin turn over `ms`
     for (const modality m : ms) turn += o.modality_weight.contains(m) ? o.modality_weight.at(m) : 1;
     const train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * turn, .lr = o.lr,
-                              .weight_decay = 0.1, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
+                              .weight_decay = 0.1, .no_weight_decay = o.no_decay, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
                               .modality_weight = o.modality_weight,
                               .seed = o.seed, .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
                               .checkpoint_every = 100,
