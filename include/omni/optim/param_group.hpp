@@ -2,7 +2,6 @@
 // ParamGroup: the parameters one optimiser treats alike (torch.optim param_groups), and
 // nn_param_groups, timm's add_weight_decay split of a module into decayed and undecayed groups
 // (ref: timm 0.3.2 optim_factory.add_weight_decay, as Omni-C trains).
-#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -53,8 +52,7 @@ template <class P, class M> std::vector<ParamGroup<P>> split_by_decay(M& m, doub
     ParamGroup<P> decay{.weight_decay = weight_decay}, no_decay{.weight_decay = 0.0};
     std::unordered_set<std::string> unmatched(skip.begin(), skip.end());
     for_each_trainable<P>(m, [&](const std::string& name, const Var<P>& t) {
-        const bool skipped = std::find(skip.begin(), skip.end(), name) != skip.end();
-        unmatched.erase(name);
+        const bool skipped = unmatched.erase(name) > 0;  // names are unique, so each matches once
         ParamGroup<P>& g = (t.dim() == 1 || ends_with(name, ".bias") || skipped) ? no_decay : decay;
         g.names.push_back(name);
         g.params.push_back(t);
