@@ -57,6 +57,7 @@ struct Options {
     std::string image_aug = "omni_c";
     std::string text_aug;  // --text-aug MASK:DELETE as given; empty: the reference's 0.15:0.1
     std::vector<std::string> no_decay;  // --no-decay NAME[,NAME...]: parameters spared weight decay
+    std::map<std::string, double> lr_scale;  // --lr-scale NAME=X[,...]: parameters at X times the lr
     bool bf16 = false;  // pretrain with bf16 matmuls (AMX) where the CPU has them
     double temperature = 0.07, lr = 1e-3;  // tuned on this data (docs/omni_c.md); the paper: 0.05, 1e-4
     std::map<modality, double> modality_temperature;  // overrides of `temperature`
@@ -121,6 +122,15 @@ Options parse(int argc, char** argv) {
             for (std::string n; std::getline(names, n, ',');)
                 if (!n.empty()) o.no_decay.push_back(n);
         }
+        else if (a == "--lr-scale") {
+            std::stringstream items(next());
+            for (std::string item; std::getline(items, item, ',');) {
+                const auto eq = item.find('=');
+                if (eq == std::string::npos || eq == 0)
+                    throw value_error("omni_c_demo", "expected --lr-scale NAME=X[,NAME=X...], got '" + item + "'");
+                o.lr_scale[item.substr(0, eq)] = std::stod(item.substr(eq + 1));  // pretrain checks the name and the factor
+            }
+        }
         else if (a == "--dim") o.model.dim = o.model.head_hidden = o.model.head_out = std::stoll(next());
         else if (a == "--depth") o.model.depth = std::stoll(next());
         else if (a == "--heads") o.model.heads = std::stoll(next());
@@ -144,7 +154,7 @@ Options parse(int argc, char** argv) {
                          "            [--lr LR] [--temperature T] [--image-temperature T] [--audio-temperature T] [--text-temperature T]\n"
                          "            [--image-weight W] [--audio-weight W] [--text-weight W]\n"
                          "            [--image-train N] [--image-probe N] [--text-train N] [--text-probe N] [--glosses TSV] [--seed S]\n"
-                         "            [--image-aug omni_c|small|small:CROP_MIN] [--text-aug MASK:DELETE] [--no-decay NAME,...] [--quick] [--probe-only [--expert MODALITY]] [--paper-probe]\n"
+                         "            [--image-aug omni_c|small|small:CROP_MIN] [--text-aug MASK:DELETE] [--no-decay NAME,...] [--lr-scale NAME=X,...] [--quick] [--probe-only [--expert MODALITY]] [--paper-probe]\n"
                          "            [--probe-select] [--probe-epochs E] [--probe-lr LR] [--probe-wd WD] [--ft-epochs E] [--ft-lr LR] [--ft-rank R] [--ft-aug]\n"
                          "            [--dim D] [--depth L] [--heads H] [--image-patch P] [--bf16] [--text-mask]\n";
             std::exit(0);
@@ -215,6 +225,7 @@ std::string recipe_tag(const Options& o) {
     for (const auto& [m, w] : o.modality_weight) s << "_w" << models::name_of(m) << w;
     s << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug) << (o.text_aug.empty() ? "" : "_text" + o.text_aug);
     for (const std::string& n : o.no_decay) s << "_nd" << n;
+    for (const auto& [n, x] : o.lr_scale) s << "_lrs" << n << x;
     s << "_img" << o.sizes.image_train << "_txt" << o.sizes.text_train;  // other pretraining data: another run
     const models::OmniCConfig tiny = models::omni_c_tiny;  // another model: another run
     if (o.model.dim != tiny.dim || o.model.depth != tiny.depth || o.model.heads != tiny.heads || o.model.image_patch != tiny.image_patch)
@@ -235,7 +246,7 @@ train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<
     std::int64_t turn = 0;  // steps per round-robin turn over `ms`
     for (const modality m : ms) turn += o.modality_weight.contains(m) ? o.modality_weight.at(m) : 1;
     const train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * turn, .lr = o.lr,
-                              .weight_decay = 0.1, .no_weight_decay = o.no_decay, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
+                              .weight_decay = 0.1, .no_weight_decay = o.no_decay, .lr_scale = o.lr_scale, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
                               .modality_weight = o.modality_weight,
                               .seed = o.seed, .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
                               .checkpoint_every = 100,

@@ -210,6 +210,27 @@ TEST(ParamGroups, TokensAndTablesDecayNamedBiasesDoNot) {
     } catch (const omni::value_error& e) {
         EXPECT_NE(std::string(e.what()).find("'tabel'"), std::string::npos) << e.what();
     }
+    // scale_lr: a named parameter leaves its group for one of its own with a scaled lr and the
+    // decay it had; the others stay put, and an unknown name or a bad factor throws.
+    const auto scaled = optim::scale_lr(optim::nn_param_groups<cpu>(m, 0.1, {"rel.bias"}), {{"table", 3.0}, {"head.bias", 0.5}});
+    ASSERT_EQ(scaled.size(), 4u);
+    EXPECT_EQ(names_of(scaled[0]), (std::vector<std::string>{"cls", "head.weight"}));
+    EXPECT_EQ(names_of(scaled[1]), (std::vector<std::string>{"rel.bias"}));
+    EXPECT_EQ(names_of(scaled[2]), (std::vector<std::string>{"head.bias"}));  // the map's order
+    EXPECT_EQ(scaled[2].lr_scale, 0.5);
+    EXPECT_EQ(scaled[2].weight_decay, 0.0);
+    EXPECT_EQ(names_of(scaled[3]), (std::vector<std::string>{"table"}));
+    EXPECT_EQ(scaled[3].lr_scale, 3.0);
+    EXPECT_EQ(scaled[3].weight_decay, 0.1);
+    EXPECT_EQ(scaled[3].params[0].node(), m.table.node());  // the module's own handle, so steps reach it
+    try {
+        optim::scale_lr(optim::nn_param_groups<cpu>(m, 0.1), {{"tabel", 3.0}});
+        ADD_FAILURE() << "expected a value_error";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("'tabel'"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(optim::scale_lr(optim::nn_param_groups<cpu>(m, 0.1), {{"table", -1.0}}), omni::value_error);
+    EXPECT_THROW(optim::scale_lr(optim::nn_param_groups<cpu>(m, 0.1), {{"table", std::nan("")}}), omni::value_error);
     const auto one = optim::nn_param_group(m.head);  // a linear probe: one group, the optimiser's decay
     EXPECT_EQ(one.names, (std::vector<std::string>{"weight", "bias"}));
     EXPECT_FALSE(one.weight_decay.has_value());

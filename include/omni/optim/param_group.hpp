@@ -3,6 +3,7 @@
 // nn_param_groups, timm's add_weight_decay split of a module into decayed and undecayed groups
 // (ref: timm 0.3.2 optim_factory.add_weight_decay, as Omni-C trains).
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -91,6 +92,32 @@ template <class P = void, nn::module M> auto nn_param_group(M& m, std::optional<
     static_assert(!std::is_void_v<Q>, "omni::optim::nn_param_group: expected a training module M<autodiff<P>>; for a model struct "
                                       "that is not one, name the policy: nn_param_group<P>(model)");
     if constexpr (!std::is_void_v<Q>) return detail::one_group<Q>(m, weight_decay);
+}
+
+// Moves each named parameter into a group of its own whose lr is `scale` times its old group's
+// (one embedding table may want a faster rate than the encoder it feeds); the weight decay it
+// had is kept, and so does the group it left (now possibly empty). A name that matches no parameter in `groups` throws, as a typo would otherwise
+// leave the table at the base rate without a word.
+template <class P> std::vector<ParamGroup<P>> scale_lr(std::vector<ParamGroup<P>> groups, const std::map<std::string, double>& scale) {
+    std::vector<ParamGroup<P>> moved;
+    for (const auto& [name, factor] : scale) {
+        if (!(factor >= 0) || !std::isfinite(factor))
+            throw value_error("scale_lr", "expected a finite lr scale >= 0 for '" + name + "', got " + std::to_string(factor));
+        bool found = false;
+        for (ParamGroup<P>& g : groups) {
+            for (std::size_t i = 0; i < g.names.size() && !found; ++i) {
+                if (g.names[i] != name) continue;
+                moved.push_back(ParamGroup<P>{.names = {name}, .params = {g.params[i]}, .lr_scale = g.lr_scale * factor, .weight_decay = g.weight_decay});
+                g.names.erase(g.names.begin() + static_cast<std::ptrdiff_t>(i));
+                g.params.erase(g.params.begin() + static_cast<std::ptrdiff_t>(i));
+                found = true;
+            }
+            if (found) break;
+        }
+        if (!found) throw value_error("scale_lr", "expected every name to be a parameter of the groups, got '" + name + "'");
+    }
+    for (ParamGroup<P>& g : moved) groups.push_back(std::move(g));  // after the groups they left, which keep their order
+    return groups;
 }
 
 namespace detail {

@@ -41,6 +41,9 @@ struct PretrainOptions {
     std::int64_t epochs = 1;
     double lr = 1e-4, min_lr = 1e-6, weight_decay = 0.1;
     std::vector<std::string> no_weight_decay{};  // parameter names kept out of weight decay (timm's skip_list)
+    // Parameter name -> lr multiplier (optim::scale_lr), e.g. {"text_embed.weight", 3}: the token
+    // table only text trains, which learns faster at a rate that would upset the shared encoder.
+    std::map<std::string, double> lr_scale{};
     double warmup = 0.05;          // fraction of the steps (the reference: 5 of 100 epochs)
     double temperature = 0.05;     // NT-Xent; the paper's 0.05 (the released code: 0.5)
     // Per-modality NT-Xent temperatures overriding `temperature` (one encoder may want a soft
@@ -138,7 +141,8 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     const std::int64_t total = o.steps > 0 ? o.steps : o.epochs * per_epoch;
     if (total < 1) throw value_error(op, "expected at least one step, got steps " + std::to_string(o.steps) + ", epochs " + std::to_string(o.epochs));
 
-    optim::AdamW<D> opt(optim::nn_param_groups<D>(model, o.weight_decay, o.no_weight_decay), {.lr = o.lr, .weight_decay = o.weight_decay});
+    optim::AdamW<D> opt(optim::scale_lr(optim::nn_param_groups<D>(model, o.weight_decay, o.no_weight_decay), o.lr_scale),
+                        {.lr = o.lr, .weight_decay = o.weight_decay});
     const optim::CosineSchedule schedule{.base_lr = o.lr, .warmup_steps = o.warmup * static_cast<double>(total),
                                          .total_steps = static_cast<double>(total), .min_lr = o.min_lr};
     Generator gen(o.seed);
