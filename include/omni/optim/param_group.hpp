@@ -1,7 +1,8 @@
 #pragma once
 // ParamGroup: the parameters one optimiser treats alike (torch.optim param_groups), and
 // nn_param_groups, timm's add_weight_decay split of a module into decayed and undecayed groups
-// (ref: timm 0.3.2 optim_factory.add_weight_decay, as Omni-C trains).
+// (ref: timm 0.3.2 optim_factory.add_weight_decay, as Omni-C trains), and scale_lr, which gives
+// named parameters their own lr multiplier.
 #include <cmath>
 #include <map>
 #include <optional>
@@ -95,9 +96,9 @@ template <class P = void, nn::module M> auto nn_param_group(M& m, std::optional<
 }
 
 // Moves each named parameter into a group of its own whose lr is `scale` times its old group's
-// (one embedding table may want a faster rate than the encoder it feeds); the weight decay it
-// had is kept, and so does the group it left (now possibly empty). A name that matches no parameter in `groups` throws, as a typo would otherwise
-// leave the table at the base rate without a word.
+// (one embedding table may want a faster rate than the encoder it feeds). It keeps the weight
+// decay it had; the group it left keeps its place, possibly empty. A name that matches no
+// parameter in `groups` throws: a typo would otherwise leave the table at the base rate.
 template <class P> std::vector<ParamGroup<P>> scale_lr(std::vector<ParamGroup<P>> groups, const std::map<std::string, double>& scale) {
     std::vector<ParamGroup<P>> moved;
     for (const auto& [name, factor] : scale) {
