@@ -3,6 +3,7 @@
 // nn_param_groups, timm's add_weight_decay split of a module into decayed and undecayed groups
 // (ref: timm 0.3.2 optim_factory.add_weight_decay, as Omni-C trains), and scale_lr, which gives
 // named parameters their own lr multiplier.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -104,18 +105,13 @@ template <class P> std::vector<ParamGroup<P>> scale_lr(std::vector<ParamGroup<P>
     for (const auto& [name, factor] : scale) {
         if (!(factor >= 0) || !std::isfinite(factor))
             throw value_error("scale_lr", "expected a finite lr scale >= 0 for '" + name + "', got " + std::to_string(factor));
-        bool found = false;
-        for (ParamGroup<P>& g : groups) {
-            for (std::size_t i = 0; i < g.names.size() && !found; ++i) {
-                if (g.names[i] != name) continue;
-                moved.push_back(ParamGroup<P>{.names = {name}, .params = {g.params[i]}, .lr_scale = g.lr_scale * factor, .weight_decay = g.weight_decay});
-                g.names.erase(g.names.begin() + static_cast<std::ptrdiff_t>(i));
-                g.params.erase(g.params.begin() + static_cast<std::ptrdiff_t>(i));
-                found = true;
-            }
-            if (found) break;
-        }
-        if (!found) throw value_error("scale_lr", "expected every name to be a parameter of the groups, got '" + name + "'");
+        const auto holds = [&](const ParamGroup<P>& g) { return std::ranges::find(g.names, name) != g.names.end(); };
+        const auto owner = std::ranges::find_if(groups, holds);
+        if (owner == groups.end()) throw value_error("scale_lr", "expected every name to be a parameter of the groups, got '" + name + "'");
+        const auto i = std::ranges::find(owner->names, name) - owner->names.begin();
+        moved.push_back(ParamGroup<P>{.names = {name}, .params = {owner->params[i]}, .lr_scale = owner->lr_scale * factor, .weight_decay = owner->weight_decay});
+        owner->names.erase(owner->names.begin() + i);
+        owner->params.erase(owner->params.begin() + i);
     }
     for (ParamGroup<P>& g : moved) groups.push_back(std::move(g));  // after the groups they left, which keep their order
     return groups;
