@@ -1,5 +1,5 @@
 // Audio frontend: WAV decoding (every malformed layout an io_error), resampling accuracy on tones,
-// Kaldi fbank properties, and the Omni-C steps of seed-systems 1.7 (padding, SpecAugment draws,
+// Kaldi fbank properties, and the Omni-C steps of the release's audio pipeline (padding, SpecAugment draws,
 // normalisation). The comparison with torchaudio itself is tests/data/audio_parity_test.cpp.
 #include <gtest/gtest.h>
 

@@ -36,7 +36,7 @@ TEST(Module, ViTBlockNamesMatchTimm) {
 TEST(Module, ViTB32ParameterCountMatchesReference) {
     omni::Generator g(1);
     nn::TransformerBlock<omni::cpu> b(nn::vit_b32.block, g);
-    EXPECT_EQ(nn::parameter_count(b), 7087872);  // per block, seed-systems.md section 1.1
+    EXPECT_EQ(nn::parameter_count(b), 7087872);  // per ViT-B block (timm Block at width 768)
 }
 
 TEST(Module, EncoderPathsAndModes) {

@@ -17,7 +17,7 @@ using omni::models::modality;
 TEST(OmniC, ViTB32ParameterCountMatchesTheReference) {
     omni::Generator g(1);
     omni::models::OmniC<omni::cpu, modality::image, modality::audio, modality::text> m(omni::models::omni_c_vit_b32, g);
-    EXPECT_EQ(nn::parameter_count(m), 115188480);  // seed-systems.md 1.1, all three heads
+    EXPECT_EQ(nn::parameter_count(m), 115188480);  // the release's ViT-B/32 preset, all three heads
     std::int64_t blocks = 0, text = 0;
     nn::for_each_parameter(m, [&](const std::string& n, const D& t) {
         if (n.rfind("blocks.", 0) == 0) blocks += t.numel();

@@ -6,7 +6,7 @@ on real formants, pauses and silences rather than synthetic tones. For every cli
   read_mix / read_ch0   the clip saved by torchaudio (sox) in 6 encodings, 3 channels, and what
                         torchaudio.load returns for it (mean of the channels / channel 0)
   resample_16000/32000  torchaudio.functional.resample of the espeak samples (defaults)
-  omni_c_fbank          Kaldi fbank with the Omni-C settings (seed-systems 1.7 step 2) of the
+  omni_c_fbank          Kaldi fbank with the Omni-C settings (the Omni-C release's utils/audio_dataset.py) of the
                         32 kHz clip after the 800-sample minimum and mean removal
   ast_fbank             the same with the AST settings on the 16 kHz clip
   kaldi_<i>             other Kaldi options (windows, energy, edges, ranges), one clip
@@ -81,7 +81,7 @@ def write_f32(path: pathlib.Path, t: torch.Tensor) -> tuple:
 
 
 def mirror_pad(fb: torch.Tensor, target: int) -> torch.Tensor:
-    """1.7 step 3 from its wording: the missing frames are the clip's frames in reverse order,
+    """The release's padding step from its wording: the missing frames are the clip's frames in reverse order,
     that reversed block repeated as often as needed."""
     n = fb.shape[0]
     if n >= target:

@@ -148,7 +148,7 @@ def sincos_2d(rows, cols, e):
 
 
 class OmniC(tnn.Module):
-    """Omni-C written from the paper and seed-systems.md 1.2-1.6, with omni's parameter names."""
+    """Omni-C written from the paper (sec. III) and its released code, with omni's parameter names."""
 
     def __init__(self, d=32, depth=2, heads=4, vocab=50, text_len=6, mask_text_padding=False):
         super().__init__()

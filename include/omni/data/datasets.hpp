@@ -209,7 +209,7 @@ struct ModalityBatch {
     std::vector<std::int64_t> indices;  // dataset indices of that modality
 };
 
-// One batch = one modality. ref: seed-systems 1.8 and Omni-C utils/dataloader.py
+// One batch = one modality. ref: Omni-C sec. III-B and the release's utils/dataloader.py
 // (MultimodalDataLoader): each epoch reshuffles every modality, then round robin runs
 // M x min_m(batches_m) steps, so larger sets contribute a fresh random subset each epoch.
 // Turn weights (omni's, not the reference's) let one modality take several steps per turn.

@@ -1,10 +1,10 @@
 #pragma once
-// Omni-C (arXiv 2602.xxxxx, seed 001): one dense ViT encoder shared by images, audio log-mel
+// Omni-C (arXiv 2603.05528): one dense ViT encoder shared by images, audio log-mel
 // spectrograms and text, with a modality-specific embedder in front and a projection head per
 // modality behind (or one shared head, the paper's ablation). The modalities are a compile-time
 // list: OmniC<P, modality::image, modality::text> has no audio parts at all.
 //
-// Shapes (seed-systems.md 1.1-1.5): image [B, 3, 224, 224] -> 49 patches; audio [B, 1, 128 mel,
+// Shapes (Omni-C sec. III-A and the release's pretraining.py presets): image [B, 3, 224, 224] -> 49 patches; audio [B, 1, 128 mel,
 // 256 frames] -> 4 x 8 = 32 patches, frequency-major; text ids [B, 256] int64 (BERT uncased).
 // A learnable CLS token is prepended after positions are added; h = final LayerNorm output at
 // the CLS slot; z = head(h).

@@ -1,5 +1,5 @@
 #pragma once
-// Parameter-efficient fine-tuning for classification (Omni-C section IV-C, seed-systems 1.9):
+// Parameter-efficient fine-tuning for classification (Omni-C sec. IV-A, SBoRA fine-tuning):
 // low-rank adapters (SBoRA-FA by default: frozen standard-basis A, zero-initialised trained B;
 // or LoRA) on every Linear of the encoder's blocks, a new Linear(D, C) classifier on the CLS
 // feature h, everything else frozen (the released script also freezes the patch and text

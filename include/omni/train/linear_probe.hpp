@@ -1,5 +1,5 @@
 #pragma once
-// Frozen-feature evaluation (seed-systems 1.9): encode a dataset with a frozen encoder (no tape),
+// Frozen-feature evaluation (Omni-C sec. IV-A; the release's linear_probe.py): encode a dataset with a frozen encoder (no tape),
 // then train one Linear(F, C) on the features with cross-entropy and AdamW under a per-step
 // warmup + cosine schedule, and report top-1 on held-out features after every epoch.
 //

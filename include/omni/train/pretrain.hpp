@@ -1,5 +1,5 @@
 #pragma once
-// Omni-C's unimodal contrastive pretraining loop (paper section III, seed-systems 1.6 and 1.8):
+// Omni-C's unimodal contrastive pretraining loop (Omni-C sec. III-B; the release's pretraining.py and utils/simclr_loss.py):
 // modality-separated minibatches in round robin, two augmented views per sample through the
 // shared encoder and that modality's head, NT-Xent, one AdamW over everything (weight decay 0.1
 // on matrices, none on biases and norms) with a per-step linear warmup and cosine decay.

@@ -27,7 +27,7 @@ struct SailConfig {
     std::int64_t in = 768, out = 768;  // frozen feature width -> joint width
 };
 
-// One Linear per modality (a single projector, as seed-systems 1.4's SAIL heads) plus the
+// One Linear per modality (a single projector, as the Omni-C release's SAIL heads) plus the
 // loss's learnable temperature (and bias, for sigmoid).
 struct SailAligner : nn::Module {
     using A = autodiff<cpu>;

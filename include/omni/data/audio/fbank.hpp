@@ -64,7 +64,7 @@ struct FbankOptions {
     bool use_log_fbank = true;
     bool use_power = true;      // false: magnitude spectrum
 
-    // Omni-C (seed-systems 1.7 step 2): 32 kHz, 128 bins, 25 ms hanning frames every
+    // Omni-C (the release's utils/audio_dataset.py): 32 kHz, 128 bins, 25 ms hanning frames every
     // int(32000 * 39.12 ms) = 1251 samples, so a 10 s clip gives exactly 256 frames.
     static FbankOptions omni_c() {
         FbankOptions o;

@@ -1,10 +1,10 @@
 #pragma once
 // The audio frontends of the seed systems: resample, pad, remove the mean, log-mel, fix the frame
-// count, augment, normalise, lay out. ref: seed-systems section 1.7 (Omni-C, from AudioSet clips
-// to [128, 256]) and AST (Gong et al. 2021, ast/src/dataloader.py, AudioSet recipe).
+// count, augment, normalise, lay out. ref: the Omni-C release's utils/audio_dataset.py (AudioSet clips to
+// [128, 256]) and AST (Gong et al. 2021, ast/src/dataloader.py, AudioSet recipe).
 //
-// Two stages because Omni-C augments twice per clip: log_mel() is the deterministic part (steps
-// 1-3 of 1.7), view() makes one view of it (step 4: circular shift, SpecAugment, normalisation,
+// Two stages because Omni-C augments twice per clip: log_mel() is the deterministic part (its
+// steps 1-3), view() makes one view of it (step 4: circular shift, SpecAugment, normalisation,
 // transpose). Augmentation draws come from an omni::Generator, so a seed fixes every view.
 // Needs omni::fftw (see fbank.hpp).
 #include <algorithm>
@@ -38,7 +38,7 @@ inline std::vector<float> frames_of(const Tensor<cpu>& fb, const char* op) {
 }  // namespace audio_detail
 
 // [T, F] -> [target, F]. Longer inputs are truncated. Shorter ones are padded after their last
-// frame (1.7 step 3): mirror fills pad[n+i] = fb[n-1-i] for the first min(n, p) missing frames
+// frame (step 3): mirror fills pad[n+i] = fb[n-1-i] for the first min(n, p) missing frames
 // and, when p > n, repeats that reversed block cyclically, pad[2n+i] = pad[n + i mod n]; zeros
 // fills zero rows. A tensor with no frames pads with zeros in either mode.
 inline Tensor<cpu> fix_frames(const Tensor<cpu>& fb, std::int64_t target, FramePad mode = FramePad::mirror) {
@@ -58,7 +58,7 @@ inline Tensor<cpu> fix_frames(const Tensor<cpu>& fb, std::int64_t target, FrameP
     return out;
 }
 
-// Omni-C's augmentation settings (1.7 step 4) are the defaults.
+// Omni-C's augmentation settings (step 4) are the defaults.
 struct SpecAugmentOptions {
     int max_time_shift = 25;   // circular shift s ~ U{-max..max} along time; 0 disables
     int freq_mask_param = 25;  // one frequency mask of width floor(u * param), i.e. 0..param-1; 0 disables
@@ -149,7 +149,7 @@ struct AudioFrontendOptions {
     float norm_mean = -4.2677393f, norm_std = 4.5689974f;  // AudioSet statistics from AST
     bool freq_major = true;           // view() lays out [F, T] (Omni-C) instead of [T, F] (AST)
 
-    // 1.7: 32 kHz, at least 800 samples, mean removed, 256 mirror-padded frames, shift 25 and
+    // The release: 32 kHz, at least 800 samples, mean removed, 256 mirror-padded frames, shift 25 and
     // masks 25/50, normalised, [128, 256]. Channel 0 as the Omni-C loader reads it.
     static AudioFrontendOptions omni_c() {
         AudioFrontendOptions o;
@@ -177,7 +177,7 @@ public:
     explicit AudioFrontend(const AudioFrontendOptions& opt) : opt_(opt), fbank_(opt.fbank) {}
     const AudioFrontendOptions& options() const { return opt_; }
 
-    // Steps 1-3 of 1.7: samples at sample_rate -> [target_frames, F] log-mel, unnormalised.
+    // Steps 1-3: samples at sample_rate -> [target_frames, F] log-mel, unnormalised.
     Tensor<cpu> log_mel(std::span<const float> wave, std::int64_t sample_rate) const {
         const double rate = opt_.fbank.sample_rate;
         std::vector<float> x;

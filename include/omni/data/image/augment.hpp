@@ -6,7 +6,7 @@
 // load_idx_images gives), float32 in [0, 1]; output [N, channels, size_h, size_w].
 //
 // Two presets:
-//   omni_c_augment  ref: seed-systems 1.7 (Omni-C pretraining.py, preset "simclr"): crop scale
+//   omni_c_augment  ref: the Omni-C release (pretraining.py, preset "simclr"): crop scale
 //                   (0.2, 1), jitter 0.8/0.8/0.8/0.2 always applied, greyscale p 0.2, blur
 //                   kernel 3 with sigma ~ U(0.1, 2) always applied, ImageNet mean/std.
 //   simclr_augment  canonical SimCLR (Chen et al. 2020, appendix A): crop scale (0.08, 1), jitter

@@ -3,7 +3,7 @@
 // -> a view [seq_len] (or [B, seq_len] int64), re-padded with pad_id or truncated.
 // ref: Omni-C utils/wiki.py (the Wikipedia loader; utils/text_dataset.py behaves the same),
 // augment_text (view 1) and apply_stronger_augmentations (view 2, used because augment=True);
-// shared/reference/seed-systems.md section 1.7.
+// the Omni-C release's utils/text_dataset.py.
 //  - view 1: every non-pad token draws u ~ U(0,1): u < p_mask -> mask_id; u < p_mask + p_delete ->
 //    deleted; else kept. Pad tokens stay where they are.
 //  - view 2: pads are removed first. With m = 1.5 p_mask and d = 1.2 p_delete: u < m -> mask_id;

@@ -1,7 +1,7 @@
 #pragma once
 // The low-rank update of an adapted Linear, without the Linear: delta(x) = (alpha/r) B A x.
 // LoRA (Hu et al. 2021): A [r, in] Kaiming-uniform, trained. SBoRA-FA (Omni-C's fine-tuning,
-// seed-systems 1.9): A is r rows of the identity picked by a random permutation of the inputs,
+// the Omni-C release's fine_tune_sbora.py): A is r rows of the identity picked by a random permutation of the inputs,
 // stored as an index buffer and never trained, so A x is a gather. B [out, r] starts at zero in
 // both, so an adapted model starts equal to the pretrained one. A Linear carries one of these
 // when adapted (nn::attach_adapters); LowRankAdapter wraps one around a frozen Linear.

@@ -1,6 +1,6 @@
 #pragma once
 // Fixed sin-cos position tables (Vaswani et al.; the 2-D form of MAE, as Omni-C uses them),
-// computed in double and stored as float32. Layouts follow seed-systems.md 1.2: within a table
+// computed in double and stored as float32. Layouts follow the Omni-C release (utils/pos_embed.py): within a table
 // of width E all sines come first, then all cosines; a 2-D table gives its first E/2 channels to
 // the column (x, time) index and the last E/2 to the row (y, mel) index.
 #include <cmath>

@@ -1,6 +1,6 @@
 #pragma once
 // Projection head of Omni-C / SimCLR: Linear(D, hidden) -> ReLU -> Linear(hidden, out), both with
-// bias and PyTorch's default init (seed-systems.md 1.4), names "fc1", "fc2". With `single` it
+// bias and PyTorch's default init (Omni-C sec. III-A; the release's models/heads.py), names "fc1", "fc2". With `single` it
 // is one Linear (the SAIL alignment layer), name "fc1".
 #include "omni/nn/activation.hpp"
 #include "omni/nn/linear.hpp"
