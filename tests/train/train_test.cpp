@@ -201,19 +201,38 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
     EXPECT_EQ(r3.steps, 24);
     EXPECT_EQ(r3.losses, r1.losses);
     EXPECT_EQ(flat_weights(resumed), flat_weights(straight));
-    // A checkpoint of another recipe is refused, not silently continued, and the model is untouched.
-    auto other = stopped;
-    other.lr = 1e-2;
-    omni::Generator g4(5);
-    Micro fresh(micro(), g4);
-    const auto fresh_weights = flat_weights(fresh);
-    try {
-        omni::train::pretrain(fresh, data, other);
-        FAIL();
-    } catch (const omni::value_error& e) {
-        EXPECT_NE(std::string(e.what()).find("was written with recipe"), std::string::npos) << e.what();
+    // A checkpoint of another recipe is refused, not silently continued, and the model is untouched:
+    // every option that changes the run's numbers is part of its identity.
+    using Options = omni::train::PretrainOptions;
+    using omni::models::modality;
+    const std::vector<std::pair<const char*, std::function<void(Options&)>>> changes = {
+        {"lr", [](Options& o) { o.lr = 1e-2; }},
+        {"min_lr", [](Options& o) { o.min_lr = 1e-5; }},
+        {"weight_decay", [](Options& o) { o.weight_decay = 0.05; }},
+        {"warmup", [](Options& o) { o.warmup = 0.1; }},
+        {"temperature", [](Options& o) { o.temperature = 0.3; }},
+        {"batch_size", [](Options& o) { o.batch_size = 8; }},
+        {"steps", [](Options& o) { o.steps = 30; }},
+        {"seed", [](Options& o) { o.seed = 4; }},
+        {"modality_temperature", [](Options& o) { o.modality_temperature = {{modality::text, 0.5}}; }},
+        {"modality_weight", [](Options& o) { o.modality_weight = {{modality::image, 2}}; }},
+        {"lr_scale", [](Options& o) { o.lr_scale = {{"text_embed.weight", 3.0}}; }},
+        {"no_weight_decay", [](Options& o) { o.no_weight_decay = {"text_embed.weight"}; }},
+    };
+    for (const auto& [what, change] : changes) {
+        auto other = stopped;
+        change(other);
+        omni::Generator g4(5);
+        Micro fresh(micro(), g4);
+        const auto fresh_weights = flat_weights(fresh);
+        try {
+            omni::train::pretrain(fresh, data, other);
+            ADD_FAILURE() << "a checkpoint written before changing " << what << " was resumed";
+        } catch (const omni::value_error& e) {
+            EXPECT_NE(std::string(e.what()).find("was written with recipe"), std::string::npos) << what << ": " << e.what();
+        }
+        EXPECT_EQ(flat_weights(fresh), fresh_weights) << what;
     }
-    EXPECT_EQ(flat_weights(fresh), fresh_weights);
     fs::remove_all(dir);
 }
 

@@ -156,6 +156,8 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
                          ", schedule " + std::to_string(static_cast<int>(o.schedule));
     for (const auto& [m, t] : o.modality_temperature) recipe += std::string(", ") + models::name_of(m) + " temperature " + std::to_string(t);
     for (const auto& [m, w] : o.modality_weight) recipe += std::string(", ") + models::name_of(m) + " weight " + std::to_string(w);
+    for (const auto& [name, x] : o.lr_scale) recipe += ", lr_scale " + name + " " + std::to_string(x);
+    for (const auto& name : o.no_weight_decay) recipe += ", no_weight_decay " + name;
     recipe += ", data";
     for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
     if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
