@@ -24,52 +24,37 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
 
 
-# ---- the released CRTE, transcribed (rotary-embedding-torch style helpers) ------------------
-def release_rotate_half(x):
-    x = x.reshape(*x.shape[:-1], -1, 2)  # "... (d r) -> ... d r", r = 2
-    x1, x2 = x.unbind(dim=-1)
-    x = torch.stack((-x2, x1), dim=-1)
-    return x.reshape(*x.shape[:-2], -1)  # "... d r -> ... (d r)"
+# ---- the released CRTE, restated: per-channel angles, interleaved pairs ----------------------
+def swap_pairs(x):
+    """(x0, x1, x2, x3, ...) -> (-x1, x0, -x3, x2, ...): the interleaved RotateHalf."""
+    pairs = x.reshape(*x.shape[:-1], -1, 2)
+    return torch.stack((-pairs[..., 1], pairs[..., 0]), dim=-1).flatten(-2)
 
 
-def release_apply_rotary_emb(freqs, t, start_index=0, scale=1.0):
-    ori_dtype = t.dtype
-    t = t.to(torch.float64)
-    freqs = freqs.to(t)
-    rot_dim = freqs.shape[-1]
-    end_index = start_index + rot_dim
-    assert rot_dim <= t.shape[-1]
-    t_left, t, t_right = t[..., :start_index], t[..., start_index:end_index], t[..., end_index:]
-    t = (t * freqs.cos() * scale) + (release_rotate_half(t) * freqs.sin() * scale)
-    return torch.cat((t_left, t, t_right), dim=-1).to(ori_dtype)
+def rotate_leading(angles, x):
+    """Rotates the first angles.shape[-1] channels of x, channel c by angles[..., c]; the rest pass."""
+    n = angles.shape[-1]
+    head, tail = x[..., :n].double(), x[..., n:]
+    angles = angles.double()
+    head = head * angles.cos() + swap_pairs(head) * angles.sin()
+    return torch.cat((head.to(x.dtype), tail), dim=-1)
 
 
-class ReleaseMaxTimeContinuousTimeRotaryEmbedding(torch.nn.Module):
-    def __init__(self, dim, max_time, period_mode="shortest", dtype=torch.float64):
-        super().__init__()
-        half = torch.arange(0, dim // 2).to(dtype)
-        if period_mode == "shortest":
-            base = 5
-            inv_freq = 2 * math.pi / (max_time * (base ** (half / (dim // 2))))
-        elif period_mode == "longest":
-            theta = max_time ** ((dim // 2) / (dim // 2 - 1))
-            inv_freq = 2 * math.pi / (theta ** (half / (dim // 2)))
-        else:
-            raise ValueError(period_mode)
-        self.register_buffer("inv_freq", inv_freq, persistent=False)
-
-    def forward(self, time_values):  # [batch, seq] -> [batch, seq, dim // 2]; not duplicated (as released)
-        time_values_exp = time_values[:, None, :].to(self.inv_freq.dtype)
-        return (self.inv_freq[None, :, None] @ time_values_exp).transpose(1, 2)
+def release_frequencies(dim, max_time, period_mode, dtype=torch.float64):
+    """The release's inv_freq for period_mode "shortest" (base 5) or "longest"."""
+    half = dim // 2
+    k = torch.arange(half).to(dtype)
+    if period_mode == "shortest":
+        return 2 * math.pi / (max_time * 5 ** (k / half))
+    if period_mode == "longest":
+        return 2 * math.pi / ((max_time ** (half / (half - 1))) ** (k / half))
+    raise ValueError(period_mode)
 
 
 def crte_release(x, t, d, t_max, period_mode, dtype=torch.float64):
-    emb = ReleaseMaxTimeContinuousTimeRotaryEmbedding(d, t_max, period_mode, dtype)
-    out = []
-    for b in range(x.shape[0]):  # the release rotates one item's [N, C] features at a time
-        freqs = emb(t[b : b + 1]).squeeze(0)
-        out.append(release_apply_rotary_emb(freqs, x[b]))
-    return torch.stack(out)
+    """The release's angles are t * inv_freq, d/2 of them, not repeated per pair (its quirk)."""
+    inv_freq = release_frequencies(d, t_max, period_mode, dtype)
+    return torch.stack([rotate_leading(t[b][:, None].to(dtype) * inv_freq, x[b]) for b in range(x.shape[0])])
 
 
 # ---- the paper's CRTE --------------------------------------------------------------------------
@@ -78,7 +63,7 @@ def crte_paper(x, t, d, t_max, theta):
     omega = 2 * math.pi / (t_max * theta ** (k / (d // 2)))
     phi = (t[..., None] * omega).repeat_interleave(2, dim=-1)  # [p0, p0, p1, p1, ...]
     xr, rest = x[..., :d], x[..., d:]
-    return torch.cat((xr * phi.cos() + release_rotate_half(xr) * phi.sin(), rest), dim=-1)
+    return torch.cat((xr * phi.cos() + swap_pairs(xr) * phi.sin(), rest), dim=-1)
 
 
 def with_grads(f, x, seed):
