@@ -12,4 +12,6 @@
 #include "omni/backend/cuda/normalize.cuh"
 #include "omni/backend/cuda/optim_step.cuh"
 #include "omni/backend/cuda/reduce.cuh"
+#include "omni/backend/cuda/rotary.cuh"
+#include "omni/backend/cuda/rms_norm.cuh"
 #include "omni/backend/cuda/softmax.cuh"

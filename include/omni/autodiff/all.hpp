@@ -7,3 +7,5 @@
 #include "omni/autodiff/matmul.hpp"
 #include "omni/autodiff/normalization.hpp"
 #include "omni/autodiff/reduce.hpp"
+#include "omni/autodiff/rotary.hpp"
+#include "omni/autodiff/rms_norm.hpp"

@@ -7,12 +7,13 @@ namespace omni {
 
 template <class P>
 Var<P> attention(const Var<P>& q, const Var<P>& k, const Var<P>& v, const Var<P>& key_padding_mask = {}, bool causal = false,
-                 double scale = 0) {
+                 double scale = 0, std::int64_t causal_offset = 0) {
     const Tensor<P> mask = key_padding_mask.value();
-    auto r = attention_forward(q.value(), k.value(), v.value(), mask, causal, scale);
+    auto r = attention_forward(q.value(), k.value(), v.value(), mask, causal, scale, causal_offset);
     return ad::record<P>("attention", r.out, {&q, &k, &v},
-                         [qv = q.value(), kv = k.value(), vv = v.value(), mask, causal, scale, out = r.out, lse = r.lse](const Tensor<P>& g) {
-        auto [dq, dk, dv] = attention_backward(qv, kv, vv, mask, causal, scale, out, lse, g);
+                         [qv = q.value(), kv = k.value(), vv = v.value(), mask, causal, scale, causal_offset, out = r.out,
+                          lse = r.lse](const Tensor<P>& g) {
+        auto [dq, dk, dv] = attention_backward(qv, kv, vv, mask, causal, scale, out, lse, g, {}, {}, {}, causal_offset);
         return std::vector<Tensor<P>>{dq, dk, dv};
     });
 }

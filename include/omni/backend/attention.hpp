@@ -7,7 +7,10 @@
 // Shapes: q [B, H, Nq, d], k [B, H, Nk, d], v [B, H, Nk, dv] -> out [B, H, Nq, dv], any strides
 // with unit stride on the last axis (so q, k, v can be views into one fused qkv projection).
 // key_padding_mask [B, Nk] bool, true = ignore that key (PyTorch convention). causal: query i
-// sees keys j <= i. A query with no visible key outputs zeros and passes no gradient.
+// sees keys j <= i + causal_offset; offset 0 (the default) is the top-left aligned mask, and
+// causal_offset = Nk - Nq is the bottom-right aligned one that decoding with a KV cache needs
+// (the Nq new queries follow Nk - Nq cached keys; the mask transformers builds with a cache).
+// A query with no visible key outputs zeros and passes no gradient.
 #include <cmath>
 #include <tuple>
 
@@ -21,6 +24,7 @@ struct AttentionArgs {
     KernelView mask;          // [B, Nk] dense bool, or data == nullptr
     bool causal = false;
     double scale = 1;
+    std::int64_t causal_offset = 0;  // query i sees keys j <= i + causal_offset when causal
 };
 
 // Specialised by each backend:
@@ -42,7 +46,7 @@ template <class P> Tensor<P> heads_last_empty(std::int64_t B, std::int64_t H, st
 
 template <device_policy P>
 AttentionResult<P> attention_forward(const Tensor<P>& q_in, const Tensor<P>& k_in, const Tensor<P>& v_in, const Tensor<P>& mask,
-                                     bool causal, double scale) {
+                                     bool causal, double scale, std::int64_t causal_offset = 0) {
     const char* op = "attention";
     if (q_in.dim() != 4 || k_in.dim() != 4 || v_in.dim() != 4)
         throw shape_error(op, "expected q [B, H, Nq, d], k [B, H, Nk, d], v [B, H, Nk, dv], got " + q_in.shape().str() + ", " +
@@ -70,6 +74,7 @@ AttentionResult<P> attention_forward(const Tensor<P>& q_in, const Tensor<P>& k_i
     a.lse = kview(r.lse);
     a.mask = kview(m);
     a.causal = causal;
+    a.causal_offset = causal_offset;
     a.scale = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(qs[3]));
     if (r.out.numel()) {
         if (ks[2] == 0) r.out.fill_(0.0), r.lse.fill_(-INFINITY);
@@ -81,8 +86,8 @@ AttentionResult<P> attention_forward(const Tensor<P>& q_in, const Tensor<P>& k_i
 // softmax(q k^T * scale + mask) v; scale <= 0 means 1/sqrt(d).
 template <device_policy P>
 Tensor<P> attention(const Tensor<P>& q, const Tensor<P>& k, const Tensor<P>& v, const Tensor<P>& key_padding_mask = {},
-                    bool causal = false, double scale = 0) {
-    return attention_forward(q, k, v, key_padding_mask, causal, scale).out;
+                    bool causal = false, double scale = 0, std::int64_t causal_offset = 0) {
+    return attention_forward(q, k, v, key_padding_mask, causal, scale, causal_offset).out;
 }
 
 // (dq, dk, dv) from the forward's inputs, output, lse and dL/dout. Gradients go into the given
@@ -91,7 +96,8 @@ template <device_policy P>
 std::tuple<Tensor<P>, Tensor<P>, Tensor<P>> attention_backward(const Tensor<P>& q_in, const Tensor<P>& k_in, const Tensor<P>& v_in,
                                                                const Tensor<P>& mask, bool causal, double scale,
                                                                const Tensor<P>& out, const Tensor<P>& lse, const Tensor<P>& dout,
-                                                               Tensor<P> dq = {}, Tensor<P> dk = {}, Tensor<P> dv = {}) {
+                                                               Tensor<P> dq = {}, Tensor<P> dk = {}, Tensor<P> dv = {},
+                                                               std::int64_t causal_offset = 0) {
     const auto &qs = q_in.shape(), &ks = k_in.shape(), &vs = v_in.shape();
     const Tensor<P> q = detail::unit_last(q_in), k = detail::unit_last(k_in), v = detail::unit_last(v_in), g = detail::unit_last(dout);
     if (!dq.defined()) dq = detail::heads_last_empty<P>(qs[0], qs[1], qs[2], qs[3], q.type());
@@ -106,6 +112,7 @@ std::tuple<Tensor<P>, Tensor<P>, Tensor<P>> attention_backward(const Tensor<P>& 
     const Tensor<P> m = mask.defined() ? mask.contiguous() : mask;  // must outlive the kernel call
     a.mask = kview(m);
     a.causal = causal;
+    a.causal_offset = causal_offset;
     a.scale = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(qs[3]));
     if (ks[2] == 0 || qs[2] == 0) {
         dq.fill_(0.0), dk.fill_(0.0), dv.fill_(0.0);

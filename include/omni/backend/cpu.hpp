@@ -8,5 +8,7 @@
 #include "omni/backend/cpu/normalize.hpp"
 #include "omni/backend/cpu/optim_step.hpp"
 #include "omni/backend/cpu/reduce.hpp"
+#include "omni/backend/cpu/rotary.hpp"
+#include "omni/backend/cpu/rms_norm.hpp"
 #include "omni/backend/cpu/softmax.hpp"
 #include "omni/backend/join.hpp"

@@ -21,6 +21,8 @@
 #include "omni/backend/cuda/normalize.cuh"
 #include "omni/backend/cuda/optim_step.cuh"
 #include "omni/backend/cuda/reduce.cuh"
+#include "omni/backend/cuda/rotary.cuh"
+#include "omni/backend/cuda/rms_norm.cuh"
 #include "omni/backend/cuda/softmax.cuh"
 #else
 #error "omni/backend/cuda.hpp: the CUDA kernels need nvcc. Include this header from a .cu file, or link the prebuilt omni::cuda target (it defines OMNI_CUDA_PREBUILT) to call them from g++."

@@ -37,7 +37,7 @@ template <> struct attention_kernels<cpu> {
         const T ninf = -std::numeric_limits<T>::infinity();
         for (std::int64_t i = 0; i < s.rows(); ++i)
             for (std::int64_t j = 0; j < s.cols(); ++j)
-                if ((m && m[k0 + j]) || (a.causal && k0 + j > q0 + i)) s(i, j) = ninf;
+                if ((m && m[k0 + j]) || (a.causal && k0 + j > q0 + i + a.causal_offset)) s(i, j) = ninf;
     }
 
     static void forward(const AttentionArgs& a) {
@@ -55,7 +55,7 @@ template <> struct attention_kernels<cpu> {
                         acc.setZero(nq, dv);
                         mrow.setConstant(nq, -std::numeric_limits<T>::infinity());
                         lrow.setZero(nq);
-                        const std::int64_t k_end = a.causal ? std::min(Nk, q0 + nq) : Nk;  // later keys are all masked
+                        const std::int64_t k_end = a.causal ? std::clamp<std::int64_t>(q0 + nq + a.causal_offset, 0, Nk) : Nk;  // later keys are all masked
                         for (std::int64_t k0 = 0; k0 < k_end; k0 += tile_k) {
                             const std::int64_t nk = std::min(tile_k, k_end - k0);
                             s.noalias() = (Q * rows<T>(a.k, b, h, k0, nk).transpose()) * scale;
@@ -114,7 +114,9 @@ template <> struct attention_kernels<cpu> {
                         auto dV = rows_mut<T>(dv, b, h, k0, nk);
                         dK.setZero();
                         dV.setZero();
-                        const std::int64_t q_begin = a.causal ? (k0 / tile_q) * tile_q : 0;  // earlier queries never see these keys
+                        // Earlier queries never see these keys (query i sees key j iff i >= j - offset).
+                        const std::int64_t first_q = std::max<std::int64_t>(0, k0 - a.causal_offset);
+                        const std::int64_t q_begin = a.causal ? (first_q / tile_q) * tile_q : 0;
                         for (std::int64_t q0 = q_begin; q0 < Nq; q0 += tile_q) {
                             const std::int64_t nq = std::min(tile_q, Nq - q0);
                             const auto Q = rows<T>(a.q, b, h, q0, nq), dO = rows<T>(dout, b, h, q0, nq);

@@ -44,7 +44,14 @@ template <class T> __device__ T dot(const T* a, const T* b, std::int64_t n) {
 
 struct AttnShape {
     std::int64_t B, H, Nq, Nk, d, dv;
+    std::int64_t offset;  // causal: query i sees keys j <= i + offset
 };
+// One past the last key query i sees.
+__device__ inline std::int64_t causal_end(bool causal, std::int64_t i, const AttnShape& s) {
+    if (!causal) return s.Nk;
+    const std::int64_t e = i + 1 + s.offset;
+    return e < 0 ? 0 : (e < s.Nk ? e : s.Nk);
+}
 
 template <class T>
 __global__ void attention_forward_kernel(HeadRows<const T> q, HeadRows<const T> k, HeadRows<const T> v, HeadRows<T> out, T* lse,
@@ -61,7 +68,7 @@ __global__ void attention_forward_kernel(HeadRows<const T> q, HeadRows<const T> 
         T* o = out.row(b, h, i);
         for (std::int64_t c = lane; c < s.dv; c += 32) o[c] = 0;
         T m = ninf, l = 0;
-        const std::int64_t k_end = causal ? (i + 1 < s.Nk ? i + 1 : s.Nk) : s.Nk;  // later keys are all masked
+        const std::int64_t k_end = causal_end(causal, i, s);  // later keys are all masked
         for (std::int64_t j0 = 0; j0 < k_end; j0 += 32) {
             const std::int64_t j = j0 + lane;
             T sc = ninf;
@@ -109,7 +116,7 @@ __global__ void attention_dq_kernel(HeadRows<const T> q, HeadRows<const T> k, He
         for (std::int64_t c = lane; c < s.d; c += 32) g[c] = 0;
         const T li = lse[r];
         if (li == -static_cast<T>(INFINITY)) continue;  // no visible key: no gradient
-        const std::int64_t k_end = causal ? (i + 1 < s.Nk ? i + 1 : s.Nk) : s.Nk;
+        const std::int64_t k_end = causal_end(causal, i, s);
         for (std::int64_t j0 = 0; j0 < k_end; j0 += 32) {
             const std::int64_t j = j0 + lane;
             T ds = 0;
@@ -151,7 +158,7 @@ __global__ void attention_dkv_kernel(HeadRows<const T> q, HeadRows<const T> k, H
         if (mask && mask[b * s.Nk + j]) continue;  // a padding key gets no gradient
         const T* lse_bh = lse + (b * s.H + h) * s.Nq;
         const T* d_bh = dsave + (b * s.H + h) * s.Nq;
-        for (std::int64_t i0 = causal ? j : 0; i0 < s.Nq; i0 += 32) {  // causal: only queries i >= j see key j
+        for (std::int64_t i0 = causal ? (j - s.offset > 0 ? j - s.offset : 0) : 0; i0 < s.Nq; i0 += 32) {  // causal: only queries i >= j - offset see key j
             const std::int64_t i = i0 + lane;
             T p = 0, ds = 0;
             if (i < s.Nq && lse_bh[i] != ninf) {
@@ -181,7 +188,7 @@ inline unsigned attn_grid(std::int64_t rows) {
     return static_cast<unsigned>(std::clamp<std::int64_t>((rows + attn_warps - 1) / attn_warps, 1, max_blocks));
 }
 inline AttnShape attn_shape(const AttentionArgs& a) {
-    return {a.q.shape[0], a.q.shape[1], a.q.shape[2], a.k.shape[2], a.q.shape[3], a.v.shape[3]};
+    return {a.q.shape[0], a.q.shape[1], a.q.shape[2], a.k.shape[2], a.q.shape[3], a.v.shape[3], a.causal_offset};
 }
 
 }  // namespace omni::backend::cuda

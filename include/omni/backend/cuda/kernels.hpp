@@ -14,6 +14,8 @@
 #include "omni/backend/normalize.hpp"
 #include "omni/backend/optim_step.hpp"
 #include "omni/backend/reduce.hpp"
+#include "omni/backend/rotary.hpp"
+#include "omni/backend/rms_norm.hpp"
 #include "omni/backend/softmax.hpp"
 #include "omni/policy/cuda.hpp"
 
@@ -48,6 +50,12 @@ template <> struct layer_norm_kernels<cuda> {
                          const KernelView& gy, const KernelView& gx, const KernelView& gw, const KernelView& gb);
 };
 
+template <> struct rms_norm_kernels<cuda> {
+    static void forward(const KernelView& x, const KernelView& w, double eps, const KernelView& y, const KernelView& rstd);
+    static void backward(const KernelView& x, const KernelView& w, const KernelView& rstd, const KernelView& gy, const KernelView& gx,
+                         const KernelView& gw);
+};
+
 template <> struct normalize_kernels<cuda> {
     static void forward(const KernelView& x, double eps, const KernelView& y, const KernelView& norm);
     static void backward(const KernelView& y, const KernelView& norm, const KernelView& g, double eps, const KernelView& gx);
@@ -70,6 +78,13 @@ template <> struct index_kernels<cuda> {
     static void select_add(const KernelView& out, const KernelView& idx, const KernelView& src);
     static std::optional<std::int64_t> gather(const KernelView& x, const KernelView& idx, const KernelView& out);
     static void scatter_add(const KernelView& out, const KernelView& idx, const KernelView& src);
+};
+
+template <> struct rotary_kernels<cuda> {
+    static void forward(const KernelView& x, const KernelView& cos, const KernelView& sin, std::int64_t inner, rotary_pairing pairing,
+                        const KernelView& y);
+    static void backward(const KernelView& g, const KernelView& cos, const KernelView& sin, std::int64_t inner, rotary_pairing pairing,
+                         const KernelView& gx);
 };
 
 }  // namespace omni
