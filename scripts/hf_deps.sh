@@ -2,7 +2,8 @@
 # The Python side of the OmniVinci parity tests: a virtual environment over Debian's python3-torch
 # (--system-site-packages) with Hugging Face `transformers`, whose Qwen2ForCausalLM,
 # Qwen2AudioEncoder and WhisperFeatureExtractor are the real implementations omni is checked
-# against (random tiny configs: no weights are downloaded). Idempotent: a complete environment is
+# against, and `timm`, whose VisionTransformer nn::VisionTransformer follows (random init and tiny
+# configs: no weights are downloaded). Idempotent: a complete environment is
 # reused as is. Prints the environment's python on stdout; everything else goes to stderr.
 # Usage: scripts/hf_deps.sh [venv dir, default build/pyvenv-hf]
 # Needs Debian's python3, python3-venv and python3-torch (scripts/deps.sh).
@@ -12,11 +13,14 @@ venv=${1:-$root/build/pyvenv-hf}
 python=${PYTHON:-/usr/bin/python3}
 # Pinned: the last transformers release that runs on Debian's torch 1.13 and has Qwen2-Audio.
 transformers_pin=transformers==4.45.2
+# timm 1.0.9 runs on torch 1.13 and Debian's torchvision 0.14 (it falls back from
+# scaled_dot_product_attention, which torch 1.13 lacks, to the explicit softmax path).
+timm_pin=timm==1.0.9
 
-ready() { [[ -x $venv/bin/python ]] && "$venv/bin/python" -c 'import torch, transformers' 2>/dev/null; }
+ready() { [[ -x $venv/bin/python ]] && "$venv/bin/python" -c 'import torch, transformers, timm' 2>/dev/null; }
 if ! ready; then
   [[ -x $venv/bin/python ]] || "$python" -m venv --system-site-packages "$venv" >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$transformers_pin" >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$transformers_pin" "$timm_pin" >&2
 fi
-ready || { echo "hf_deps.sh: $venv cannot import torch and transformers" >&2; exit 1; }
+ready || { echo "hf_deps.sh: $venv cannot import torch, transformers and timm" >&2; exit 1; }
 echo "$venv/bin/python"

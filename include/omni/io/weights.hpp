@@ -3,7 +3,9 @@
 // safetensors file, or load one into a module. A module's visit names the tensors, so a model
 // whose names follow its PyTorch counterpart loads a PyTorch state_dict exported to
 // safetensors directly.
-#include <set>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "omni/io/safetensors.hpp"
 #include "omni/nn/module.hpp"
@@ -37,21 +39,47 @@ template <nn::module M> void save_weights(M& m, const std::string& path, const s
     write_safetensors(path, state_dict(m), metadata);
 }
 
-// Copies every tensor of m from `file` by name and shape. strict: every module tensor must be
-// present (extra file tensors are always allowed, so a checkpoint can carry optimiser state).
-template <nn::module M> void load_weights(M& m, const Safetensors& file, bool strict = true, const std::string& prefix = "") {
+// A renaming between file keys and module names: the module tensor `to + rest` is read from the
+// file key `from + rest`. {"visual.", ""} loads the "visual." tower of a CLIP file into a ViT,
+// {"model.", ""} strips a wrapper's prefix, {"fc.", "head."} renames one submodule.
+struct PrefixRule {
+    std::string from, to;
+};
+
+struct LoadOptions {
+    bool strict = true;  // every module tensor must be in the file (extra file tensors are always allowed)
+    std::vector<PrefixRule> rules;  // the first rule whose `to` starts the name applies; none: the name itself
+};
+
+// The file key that module tensor `name` is read from under `rules`.
+inline std::string file_key(const std::string& name, const std::vector<PrefixRule>& rules) {
+    for (const auto& r : rules)
+        if (name.compare(0, r.to.size(), r.to) == 0) return r.from + name.substr(r.to.size());
+    return name;
+}
+
+// Copies every tensor of m from `file` by (renamed) name and shape.
+template <nn::module M> void load_weights(M& m, const Safetensors& file, const LoadOptions& o) {
     nn::for_each_tensor(m, [&](const std::string& name, auto& t, bool) {
         if (!t.defined()) return;
-        const std::string key = prefix + name;
+        const std::string key = file_key(name, o.rules);
+        const std::string what = key == name ? "'" + key + "'" : "'" + key + "' (for " + name + ")";
         auto it = file.tensors.find(key);
         if (it == file.tensors.end()) {
-            if (strict) throw io_error("load_weights", "expected tensor '" + key + "' of shape " + t.shape().str() + ", got none in the file");
+            if (o.strict) throw io_error("load_weights", "expected tensor " + what + " of shape " + t.shape().str() + ", got none in the file");
             return;
         }
         if (!(it->second.shape() == t.shape()))
-            throw shape_error("load_weights", key + ": expected " + t.shape().str() + ", got " + it->second.shape().str());
+            throw shape_error("load_weights", what + ": expected " + t.shape().str() + ", got " + it->second.shape().str());
         detail::assign(t, it->second);
     });
+}
+
+template <nn::module M> void load_weights(M& m, const std::string& path, const LoadOptions& o) { load_weights(m, read_safetensors(path), o); }
+
+// The original form: module tensor `name` is read from `prefix + name`.
+template <nn::module M> void load_weights(M& m, const Safetensors& file, bool strict = true, const std::string& prefix = "") {
+    load_weights(m, file, LoadOptions{.strict = strict, .rules = {PrefixRule{prefix, ""}}});
 }
 
 template <nn::module M> void load_weights(M& m, const std::string& path, bool strict = true, const std::string& prefix = "") {

@@ -3,7 +3,7 @@
 // and optional label smoothing). Built from taped log_softmax and gather, so it works on any
 // policy and its gradient is checked with the ops it is made of.
 #include "omni/autodiff/all.hpp"
-#include "omni/nn/module.hpp"
+#include "omni/autodiff/device.hpp"
 
 namespace omni::loss {
 

@@ -5,6 +5,7 @@
 // needs a separate clamp after the optimiser step; give it no weight decay.
 #include <cmath>
 
+#include "omni/autodiff/module_base.hpp"
 #include "omni/loss/cross_entropy.hpp"
 
 namespace omni::loss {

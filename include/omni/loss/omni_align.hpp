@@ -9,6 +9,7 @@
 #include <cmath>
 #include <string>
 
+#include "omni/autodiff/module_base.hpp"
 #include "omni/loss/info_nce.hpp"
 
 namespace omni::loss {

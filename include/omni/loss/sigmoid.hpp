@@ -4,6 +4,7 @@
 // open_clip; SAIL divides by B^2 instead: `per_pair`). Init t = ln 10, b = -10.
 #include <cmath>
 
+#include "omni/autodiff/module_base.hpp"
 #include "omni/loss/cross_entropy.hpp"
 
 namespace omni::loss {

@@ -12,37 +12,10 @@
 #include <string>
 #include <type_traits>
 
-#include "omni/autodiff/tensor.hpp"
+#include "omni/autodiff/device.hpp"       // device_of_t, make_param, make_buffer, value_of
+#include "omni/autodiff/module_base.hpp"  // Module
 
 namespace omni::nn {
-
-// Data every module carries: where it sits in the model (for error messages) and its mode.
-struct Module {
-    std::string path;  // dotted PyTorch-style path, e.g. "blocks.3.attn"; set by name_modules()
-    bool training = true;
-
-    // The name errors use: the path when the module sits in a model, else its kind.
-    std::string where(const char* kind) const { return path.empty() ? std::string(kind) : path; }
-};
-
-// The device policy under P: P itself, or the policy autodiff<P> decorates.
-template <class P> struct device_of { using type = P; };
-template <class P> struct device_of<autodiff<P>> { using type = P; };
-template <class P> using device_of_t = typename device_of<P>::type;
-
-// A trainable parameter of policy P from an initial value: a gradient leaf under autodiff.
-template <class P> Tensor<P> make_param(Tensor<device_of_t<P>> init) {
-    if constexpr (is_autodiff_v<P>) return Tensor<P>(std::move(init), true);
-    else return init;
-}
-// A fixed tensor (positional tables, running statistics): never trained.
-template <class P> Tensor<P> make_buffer(Tensor<device_of_t<P>> init) { return Tensor<P>(std::move(init)); }
-
-// The device tensor under any tensor (the value of a taped one).
-template <class P> const Tensor<device_of_t<P>>& value_of(const Tensor<P>& t) {
-    if constexpr (is_autodiff_v<P>) return t.value();
-    else return t;
-}
 
 // Anything that names its members to a visitor.
 struct ProbeVisitor {

@@ -11,12 +11,13 @@ namespace omni::nn {
 struct PatchEmbedConfig {
     std::int64_t channels = 3, patch = 32, dim = 768;
     std::int64_t height = 224, width = 224;
+    bool bias = true;  // timm drops it under pre_norm (CLIP towers)
 };
 
 template <class P> struct PatchEmbed : Module {
     using D = device_of_t<P>;
     PatchEmbedConfig cfg;
-    Tensor<P> weight, bias;  // [D, C, P, P], [D]: named proj.weight / proj.bias
+    Tensor<P> weight, bias;  // [D, C, P, P], [D] (undefined without bias): named proj.weight / proj.bias
 
     PatchEmbed() = default;
     PatchEmbed(const PatchEmbedConfig& c, Generator& g) : cfg(c) {
@@ -25,7 +26,7 @@ template <class P> struct PatchEmbed : Module {
                                                 std::to_string(c.height) + " x " + std::to_string(c.width));
         const std::int64_t fan_in = c.channels * c.patch * c.patch;  // PyTorch's Conv2d default init
         weight = make_param<P>(init::torch_default<D>({c.dim, c.channels, c.patch, c.patch}, fan_in, g));
-        bias = make_param<P>(init::torch_default<D>({c.dim}, fan_in, g));
+        if (c.bias) bias = make_param<P>(init::torch_default<D>({c.dim}, fan_in, g));
     }
     std::int64_t grid_rows() const { return cfg.height / cfg.patch; }
     std::int64_t grid_cols() const { return cfg.width / cfg.patch; }
@@ -33,7 +34,7 @@ template <class P> struct PatchEmbed : Module {
 
     template <class V> void visit(V& v) {
         v.param("proj.weight", weight);
-        v.param("proj.bias", bias);
+        if (cfg.bias) v.param("proj.bias", bias);
     }
 
     Tensor<P> forward(const Tensor<P>& x) const {
