@@ -601,3 +601,135 @@ TEST(Finetune, StartsFromALinearProbeClassifier) {
     o.init_weight = probe.weight.slice(1, 0, 8);
     EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, o), omni::shape_error);
 }
+
+// ---- the shared loop keeps every trainer's numbers -----------------------------------------------
+// FNV-1a of each line "<name> <%a values...>" (or "<name> <weights hash>") that the trainers gave
+// before they shared train::run_loop (recorded on the Xeon CI machine, 1 and 2 threads alike).
+static std::uint64_t fnv_bytes(const void* p, std::size_t n, std::uint64_t h = 14695981039346656037ull) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ull;
+    return h;
+}
+template <class M> static std::string weights_line(const char* name, M& m) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (const auto& [n, t] : omni::io::state_dict(m)) {
+        const auto v = t.to(omni::dtype::f32).contiguous().template to_vector<float>();
+        h = fnv_bytes(v.data(), v.size() * sizeof(float), h);
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s %016llx", name, static_cast<unsigned long long>(h));
+    return buf;
+}
+template <class T> static std::string values_line(const char* name, const std::vector<T>& v) {
+    std::string s = name;
+    char buf[48];
+    for (const T x : v) std::snprintf(buf, sizeof buf, " %a", static_cast<double>(x)), s += buf;
+    return s;
+}
+static std::uint64_t line_hash(const std::string& s) { return fnv_bytes(s.data(), s.size()); }
+
+TEST(Golden, EveryTrainerGivesTheBitsItGaveBeforeTheSharedLoop) {
+    {
+        const auto data = micro_data();
+        omni::train::PretrainOptions o{.batch_size = 16, .steps = 0, .epochs = 2, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr};
+        o.modality_weight = {{modality::image, 2}}, o.lr_scale = {{"text_embed.weight", 3.0}}, o.no_weight_decay = {"text_embed.weight"};
+        omni::Generator g(11);
+        Micro m(micro(), g);
+        const auto r = omni::train::pretrain(m, data, o);
+        EXPECT_EQ(line_hash(values_line("pretrain2.losses", r.losses)), 0xdcf0636ff945ea6eull);
+        EXPECT_EQ(line_hash(weights_line("pretrain2.weights", m)), 0xb5b8487998eb36ccull);
+    }
+    {
+        omni::Generator g(8);
+        Micro m(micro(), g);
+        const auto [images, labels] = class_images(g, 256, 4, 0.5);
+        const auto tr = split_of(images, labels, 0, 190), te = split_of(images, labels, 192, 256);  // a partial last batch
+        const auto r = omni::train::finetune(m, modality::image, tr, te, 4,
+                                             {.adapter = {.rank = 8, .alpha = 8}, .epochs = 6, .warmup_epochs = 1, .batch_size = 32, .lr = 3e-3, .progress = nullptr});
+        EXPECT_EQ(line_hash(values_line("finetune.top1", r.test_top1)), 0xce67b7f4e132c1d8ull);
+        EXPECT_EQ(line_hash(weights_line("finetune.weights", m)), 0x5bb3d73e2fd893a6ull);
+    }
+    {
+        omni::Generator g(2);
+        const auto [x, labels] = clusters(g, 400, 8, 4, 3.0);
+        const auto r = omni::train::linear_probe(x.slice(0, 0, 300), labels.slice(0, 0, 300), x.slice(0, 300, 400), labels.slice(0, 300, 400), 4,
+                                                 {.epochs = 7, .warmup_epochs = 3, .batch_size = 64, .lr = 1e-2, .standardize = true});
+        EXPECT_EQ(line_hash(values_line("probe.top1", r.test_top1)), 0xb13fbd2fd1dc743cull);
+        EXPECT_EQ(line_hash(values_line("probe.weight", r.weight.to_vector<float>())), 0xf6b26ad0904bcb65ull);
+    }
+    {
+        omni::Generator g(3);
+        const std::int64_t n = 600, k = 5, d = 16;
+        const D protos = D::randn({k, d}, g);
+        std::vector<std::int64_t> y(n);
+        for (std::int64_t i = 0; i < n; ++i) y[i] = i % k;
+        const D za = omni::index_select(protos, 0, D::from_data(y, {n}));
+        const D wa = D::randn({d, d}, g), wb = D::randn({d, d}, g);
+        const D fa = omni::add(omni::matmul(za, wa), D::randn({n, d}, g, omni::dtype::f32, 0, 0.3));
+        const D fb = omni::add(omni::matmul(za, wb), D::randn({n, d}, g, omni::dtype::f32, 0, 0.3));
+        omni::Generator ga(3);
+        omni::train::SailAligner al({.in = d, .out = 8}, ga);
+        const auto losses = omni::train::train_sail(
+            al, {{modality::image, fa, modality::text, fb}, {modality::audio, fb.slice(0, 0, 300), modality::text, fa.slice(0, 0, 300)}},
+            {.epochs = 4, .batch_size = 64, .lr = 1e-2});
+        EXPECT_EQ(line_hash(values_line("sail.losses", losses)), 0x38e71f4bd7e871f6ull);
+        EXPECT_EQ(line_hash(weights_line("sail.weights", al)), 0xb28d804c61c7d4abull);
+    }
+}
+
+TEST(Finetune, ResumesBitExactlyAndEveryOptionChangeRefusesTheOldCheckpoint) {
+    const fs::path dir = temp_dir("finetune");
+    omni::Generator g(8);
+    const auto [images, labels] = class_images(g, 96, 4, 0.5);
+    const auto tr = split_of(images, labels, 0, 64), te = split_of(images, labels, 64, 96);
+    const omni::train::FinetuneOptions base{.adapter = {.rank = 4, .alpha = 4}, .epochs = 3, .warmup_epochs = 1, .batch_size = 16, .lr = 3e-3, .progress = nullptr};
+    const auto fresh_model = [] {
+        omni::Generator gm(8);
+        return Micro(micro(), gm);
+    };
+    Micro straight = fresh_model();
+    const auto r1 = omni::train::finetune(straight, modality::image, tr, te, 4, base);
+    auto o = base;
+    o.checkpoint = (dir / "ft.ckpt").string();
+    o.stop_after = 6;  // inside epoch 1 (4 steps per epoch)
+    Micro first = fresh_model();
+    omni::train::finetune(first, modality::image, tr, te, 4, o);
+    o.stop_after = 0;
+    Micro resumed = fresh_model();
+    const auto r3 = omni::train::finetune(resumed, modality::image, tr, te, 4, o);
+    EXPECT_EQ(r3.test_top1, r1.test_top1);  // epoch 0's accuracy came back from the checkpoint
+    EXPECT_EQ(flat_weights(resumed), flat_weights(straight));
+    using Options = omni::train::FinetuneOptions;
+    o.stop_after = 2;
+    fs::remove(o.checkpoint);
+    Micro writer = fresh_model();
+    omni::train::finetune(writer, modality::image, tr, te, 4, o);
+    const std::vector<std::pair<const char*, std::function<void(Options&)>>> changes = {
+        {"adapter.kind", [](Options& x) { x.adapter.kind = omni::nn::adapter_kind::lora; }},
+        {"adapter.rank", [](Options& x) { x.adapter.rank = 2; }},
+        {"adapter.alpha", [](Options& x) { x.adapter.alpha = 8; }},
+        {"epochs", [](Options& x) { x.epochs = 4; }},
+        {"warmup_epochs", [](Options& x) { x.warmup_epochs = 0; }},
+        {"batch_size", [](Options& x) { x.batch_size = 8; }},
+        {"lr", [](Options& x) { x.lr = 1e-3; }},
+        {"min_lr", [](Options& x) { x.min_lr = 1e-6; }},
+        {"weight_decay", [](Options& x) { x.weight_decay = 0.05; }},
+        {"augment", [](Options& x) { x.augment = false; }},
+        {"seed", [](Options& x) { x.seed = 1; }},
+        {"init_weight", [](Options& x) { x.init_weight = D::zeros({4, 32}), x.init_bias = D::zeros({4}); }},
+    };
+    omni::train::FieldCounter fields;
+    base.visit(fields);
+    EXPECT_EQ(fields.identity + 1, changes.size());  // adapter: one field, three cases; init_bias changes with init_weight
+    for (const auto& [what, change] : changes) {
+        auto other = o;
+        change(other);
+        Micro m = fresh_model();
+        try {
+            omni::train::finetune(m, modality::image, tr, te, 4, other);
+            ADD_FAILURE() << "a finetune checkpoint written before changing " << what << " was resumed";
+        } catch (const omni::value_error& e) {
+            EXPECT_NE(std::string(e.what()).find("was written with recipe"), std::string::npos) << what << ": " << e.what();
+        }
+    }
+    fs::remove_all(dir);
+}

@@ -70,7 +70,7 @@ template <nn::module M> void load_weights(M& m, const Safetensors& file, const L
             return;
         }
         if (!(it->second.shape() == t.shape()))
-            throw shape_error("load_weights", what + ": expected " + t.shape().str() + ", got " + it->second.shape().str());
+            throw shape_error("load_weights", (key == name ? key : what) + ": expected " + t.shape().str() + ", got " + it->second.shape().str());
         detail::assign(t, it->second);
     });
 }

@@ -3,7 +3,8 @@
 // low-rank adapters (SBoRA-FA by default: frozen standard-basis A, zero-initialised trained B;
 // or LoRA) on every Linear of the encoder's blocks, a new Linear(D, C) classifier on the CLS
 // feature h, everything else frozen (the released script also freezes the patch and text
-// embeddings), cross-entropy, AdamW with per-step warmup + cosine.
+// embeddings), cross-entropy, AdamW with per-step warmup + cosine (train::run_loop, which also
+// checkpoints and resumes the adapters, the head and the per-epoch accuracies).
 //
 //   auto r = train::finetune(model, modality::image, {n, train_batch, train_labels}, {m, test_batch, test_labels}, 10, {});
 //   nn::merge_adapters(model);   // afterwards: a plain model with the fine-tuned backbone
@@ -11,6 +12,7 @@
 
 #include "omni/nn/adapters/sbora.hpp"
 #include "omni/train/linear_probe.hpp"
+#include "omni/train/loop.hpp"
 
 namespace omni::train {
 
@@ -19,6 +21,15 @@ struct LabelledSplit {
     std::int64_t size = 0;
     std::function<Tensor<cpu>(std::span<const std::int64_t>, Generator*)> batch;
     Tensor<cpu> labels;  // int64 [size]
+};
+
+// nn::AdapterConfig's fields for a run's identity (the config is an nn aggregate without a visit).
+struct AdapterFields {
+    const nn::AdapterConfig& c;
+    template <class V> void visit(V& v) const {
+        static_assert(detail::field_count<nn::AdapterConfig>() == 3, "train::AdapterFields: list AdapterConfig's new field");
+        v("kind", c.kind), v("rank", c.rank), v("alpha", c.alpha);
+    }
 };
 
 struct FinetuneOptions {
@@ -31,8 +42,29 @@ struct FinetuneOptions {
     // [C] bias, e.g. ProbeResult::weight/bias) instead of a random one, so that fine-tuning
     // starts at the probe's accuracy and the adapters do not chase a random head. Empty: random.
     Tensor<cpu> init_weight{}, init_bias{};
+    std::string checkpoint{};           // empty: no checkpoints (train::LoopOptions)
+    std::int64_t checkpoint_every = 0;  // steps; 0: only at the end
+    bool resume = true;                 // continue from `checkpoint` when it exists
+    std::int64_t stop_after = 0;        // > 0: return after this many steps of this call
     std::FILE* progress = stderr;
     std::string label = "finetune";
+
+    template <class V> void visit(V& v) const {
+        v("adapter", AdapterFields{adapter}), v("epochs", epochs), v("warmup_epochs", warmup_epochs), v("batch_size", batch_size), v("lr", lr), v("min_lr", min_lr);
+        v("weight_decay", weight_decay), v("augment", augment), v("seed", seed), v("init_weight", init_weight), v("init_bias", init_bias);
+        v.local("checkpoint", checkpoint), v.local("checkpoint_every", checkpoint_every), v.local("resume", resume);
+        v.local("stop_after", stop_after), v.local("progress", progress), v.local("label", label);
+    }
+};
+
+// The fine-tuned whole as one module (checkpoints): the backbone with its adapters, and the head.
+template <class Backbone, class Head> struct Finetuned : nn::Module {
+    Backbone* backbone = nullptr;
+    Head* head = nullptr;
+    template <class V> void visit(V& v) {
+        v.module("backbone", *backbone);
+        v.module("head", *head);
+    }
 };
 
 struct FinetuneResult {
@@ -74,36 +106,51 @@ FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& t
         nn::value_of(clf.weight).copy_from(detail::to_device<D>(o.init_weight.to(dtype::f32).contiguous()));
         nn::value_of(clf.bias).copy_from(detail::to_device<D>(o.init_bias.to(dtype::f32).contiguous()));
     }
-    auto groups = optim::nn_param_groups<D>(model, o.weight_decay);
-    for (auto& g : optim::nn_param_groups<D>(clf, o.weight_decay)) groups.push_back(std::move(g));
+    Finetuned<Model, nn::Linear<P>> whole;
+    whole.backbone = &model;
+    whole.head = &clf;
+    const auto groups = optim::nn_param_groups<D>(whole, o.weight_decay);
     for (const auto& g : groups)
         for (const auto& p : g.params) r.trainable += p.numel();
-    optim::AdamW<D> opt(std::move(groups), {.lr = o.lr, .weight_decay = o.weight_decay});
+    optim::AdamW<D> opt(groups, {.lr = o.lr, .weight_decay = o.weight_decay});
     const std::int64_t n = train_set.size, per_epoch = (n + o.batch_size - 1) / o.batch_size;
-    const optim::CosineSchedule schedule{.base_lr = o.lr, .warmup_steps = static_cast<double>(o.warmup_epochs),
-                                         .total_steps = static_cast<double>(o.epochs), .min_lr = o.min_lr};
     const Tensor<cpu> y = train_set.labels.to(dtype::i64);
-    Progress progress(o.label, o.epochs * per_epoch, o.progress);
-    for (std::int64_t e = 0; e < o.epochs; ++e) {
-        const std::vector<std::int64_t> perm = shuffled(n, gen);
-        for (std::int64_t k = 0; k < per_epoch; ++k) {
-            const std::int64_t lo = k * o.batch_size, hi = std::min(n, lo + o.batch_size);
-            const std::vector<std::int64_t> idx(perm.begin() + lo, perm.begin() + hi);
-            const Var<D> x(detail::to_device<D>(train_set.batch(idx, o.augment ? &gen : nullptr)));
-            const Tensor<cpu> target = index_select(y, 0, Tensor<cpu>::from_data(idx, {hi - lo}));
-            const Var<D> loss = loss::cross_entropy(clf(model.encode(m, x)), Var<D>(detail::to_device<D>(target)));
-            loss.backward();
-            opt.step(schedule.lr(static_cast<double>(e) + static_cast<double>(k) / static_cast<double>(per_epoch)));
-            opt.zero_grad();
-            progress.update(e * per_epoch + k + 1, loss.template item<double>(), hi - lo);
-        }
+    std::vector<std::int64_t> perm;
+    LoopHooks<D> hooks;
+    RunIdentity id;
+    hooks.identity = id.options("finetune", o).value("modality", m).value("classes", classes).value("train", train_set.size).value("test", test_set.size).str();
+    hooks.epoch_begin = [&](std::int64_t, Generator& g) { perm = shuffled(n, g); };
+    hooks.step = [&](const StepContext& c) {
+        const std::int64_t lo = c.batch * o.batch_size, hi = std::min(n, lo + o.batch_size);
+        const std::vector<std::int64_t> idx(perm.begin() + lo, perm.begin() + hi);
+        const Var<D> x(detail::to_device<D>(train_set.batch(idx, o.augment ? &c.gen : nullptr)));
+        const Tensor<cpu> target = index_select(y, 0, Tensor<cpu>::from_data(idx, {hi - lo}));
+        return StepLoss<D>{loss::cross_entropy(clf(model.encode(m, x)), Var<D>(detail::to_device<D>(target))), hi - lo};
+    };
+    // Accuracies go into the checkpoint's metadata, so a resumed run reports every epoch.
+    hooks.epoch_end = [&](std::int64_t, io::TrainState& state) {
         no_grad ng;
         const Tensor<cpu> h = encode(model, m, test_set.size, [&](std::span<const std::int64_t> idx) { return test_set.batch(idx, nullptr); });
         const double acc = top1(argmax_rows(io::detail::to_host(clf(Var<D>(detail::to_device<D>(h))))), test_set.labels);
-        r.test_top1.push_back(acc);
-        r.best_top1 = std::max(r.best_top1, acc);
-        r.final_top1 = acc;
+        std::string& text = state.metadata["test_top1"];
+        text += (text.empty() ? "" : " ") + canonical(acc);
+    };
+    const LoopResult done = run_loop(whole, opt, gen,
+                                     {.epochs = o.epochs, .batches_per_epoch = per_epoch, .lr = o.lr, .min_lr = o.min_lr,
+                                      .warmup = static_cast<double>(o.warmup_epochs), .unit = schedule_unit::epoch, .checkpoint = o.checkpoint,
+                                      .checkpoint_every = o.checkpoint_every, .resume = o.resume, .stop_after = o.stop_after,
+                                      .progress = o.progress, .label = o.label},
+                                     hooks);
+    if (const auto it = done.state.metadata.find("test_top1"); it != done.state.metadata.end()) {
+        std::size_t at = 0;
+        while (at < it->second.size()) {
+            std::size_t used = 0;
+            r.test_top1.push_back(std::stod(it->second.substr(at), &used));
+            at += used;
+        }
     }
+    for (const double acc : r.test_top1) r.best_top1 = std::max(r.best_top1, acc);
+    r.final_top1 = r.test_top1.empty() ? 0 : r.test_top1.back();
     return r;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Frozen-feature evaluation (Omni-C sec. IV-A; the release's linear_probe.py): encode a dataset with a frozen encoder (no tape),
 // then train one Linear(F, C) on the features with cross-entropy and AdamW under a per-step
-// warmup + cosine schedule, and report top-1 on held-out features after every epoch.
+// warmup + cosine schedule (train::run_loop, counting in fractional epochs), and report top-1 on
+// held-out features after every epoch.
 //
 //   Tensor<cpu> f = train::encode(model, modality::image, n, batch_of);   // [n, D], no grad
 //   auto r = train::linear_probe(f_train, y_train, f_test, y_test, 10, {});
@@ -22,7 +23,7 @@
 #include "omni/nn/init.hpp"
 #include "omni/nn/linear.hpp"
 #include "omni/optim/adamw.hpp"
-#include "omni/optim/schedule.hpp"
+#include "omni/train/loop.hpp"
 #include "omni/train/pretrain.hpp"
 
 namespace omni::train {
@@ -51,14 +52,6 @@ Tensor<cpu> encode(const Model& model, models::modality m, std::int64_t n, const
         out.insert(out.end(), v.begin(), v.end());
     }
     return Tensor<cpu>::from_data(out, {n, width});
-}
-
-// 0..n-1 in a random order: Fisher-Yates on the generator's uniforms (one epoch's order).
-inline std::vector<std::int64_t> shuffled(std::int64_t n, Generator& gen) {
-    std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
-    std::iota(perm.begin(), perm.end(), 0);
-    for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[static_cast<std::int64_t>(gen.uniform() * static_cast<double>(i + 1))]);
-    return perm;
 }
 
 // Row-wise argmax of a [N, C] host tensor.
@@ -112,6 +105,11 @@ struct ProbeOptions {
     double lr = 1e-4, min_lr = 1e-5, weight_decay = 0.1;
     bool standardize = false;  // z-score features with training statistics first
     std::uint64_t seed = 0;
+
+    template <class V> void visit(V& v) const {
+        v("epochs", epochs), v("warmup_epochs", warmup_epochs), v("batch_size", batch_size), v("lr", lr), v("min_lr", min_lr);
+        v("weight_decay", weight_decay), v("standardize", standardize), v("seed", seed);
+    }
 };
 
 struct ProbeResult {
@@ -152,26 +150,26 @@ inline ProbeResult linear_probe(Tensor<cpu> train_x, const Tensor<cpu>& train_y,
     optim::AdamW<cpu> opt({optim::ParamGroup<cpu>{.names = {"weight", "bias"}, .params = {clf.weight, clf.bias}}},
                           {.lr = o.lr, .weight_decay = o.weight_decay});
     const std::int64_t per_epoch = (n + o.batch_size - 1) / o.batch_size;
-    const optim::CosineSchedule schedule{.base_lr = o.lr, .warmup_steps = static_cast<double>(o.warmup_epochs),
-                                         .total_steps = static_cast<double>(o.epochs), .min_lr = o.min_lr};
     const Tensor<cpu> y64 = train_y.to(dtype::i64);
     ProbeResult r;
-    for (std::int64_t e = 0; e < o.epochs; ++e) {
-        const std::vector<std::int64_t> perm = shuffled(n, gen);
-        for (std::int64_t k = 0; k < per_epoch; ++k) {
-            const std::int64_t lo = k * o.batch_size, hi = std::min(n, lo + o.batch_size);
-            const Tensor<cpu> ids = Tensor<cpu>::from_data(std::vector<std::int64_t>(perm.begin() + lo, perm.begin() + hi), {hi - lo});
-            const Var<cpu> loss = loss::cross_entropy(clf(Var<cpu>(index_select(train_x, 0, ids))), Var<cpu>(index_select(y64, 0, ids)));
-            loss.backward();
-            opt.step(schedule.lr(static_cast<double>(e) + static_cast<double>(k) / static_cast<double>(per_epoch)));
-            opt.zero_grad();
-        }
+    std::vector<std::int64_t> perm;
+    LoopHooks<cpu> hooks;
+    hooks.epoch_begin = [&](std::int64_t, Generator& g) { perm = shuffled(n, g); };
+    hooks.step = [&](const StepContext& c) {
+        const std::int64_t lo = c.batch * o.batch_size, hi = std::min(n, lo + o.batch_size);
+        const Tensor<cpu> ids = Tensor<cpu>::from_data(std::vector<std::int64_t>(perm.begin() + lo, perm.begin() + hi), {hi - lo});
+        return StepLoss<cpu>{loss::cross_entropy(clf(Var<cpu>(index_select(train_x, 0, ids))), Var<cpu>(index_select(y64, 0, ids))), hi - lo};
+    };
+    hooks.epoch_end = [&](std::int64_t, io::TrainState&) {
         no_grad ng;
         const double acc = top1(argmax_rows(nn::value_of(clf(Var<cpu>(test_x)))), test_y);
         r.test_top1.push_back(acc);
         r.best_top1 = std::max(r.best_top1, acc);
         r.final_top1 = acc;
-    }
+    };
+    run_loop(clf, opt, gen, {.epochs = o.epochs, .batches_per_epoch = per_epoch, .lr = o.lr, .min_lr = o.min_lr,
+                             .warmup = static_cast<double>(o.warmup_epochs), .unit = schedule_unit::epoch, .progress = nullptr, .label = "linear_probe"},
+             hooks);
     // Fold the standardisation into the classifier so it applies to the raw features.
     std::vector<float> w = nn::value_of(clf.weight).contiguous().to_vector<float>(), b = nn::value_of(clf.bias).to_vector<float>();
     if (st)

@@ -2,9 +2,11 @@
 // Omni-C's unimodal contrastive pretraining loop (Omni-C sec. III-B; the release's pretraining.py and utils/simclr_loss.py):
 // modality-separated minibatches in round robin, two augmented views per sample through the
 // shared encoder and that modality's head, NT-Xent, one AdamW over everything (weight decay 0.1
-// on matrices, none on biases and norms) with a per-step linear warmup and cosine decay.
-// Seeded and reproducible; checkpoints (io/checkpoint.hpp) are written atomically every k steps
-// and a run resumes from its checkpoint to the same weights it would have reached unbroken.
+// on matrices, none on biases and norms) with a per-step linear warmup and cosine decay, run by
+// train::run_loop (loop.hpp: schedule, clipping, accumulation, checkpoints, resume, NaN stop).
+// Seeded and reproducible: a run resumes from its checkpoint to the same weights it would have
+// reached unbroken, and refuses a checkpoint of another run (every option, the data sizes and the
+// model's parameter shapes are its identity).
 //
 //   std::vector<train::ModalityViews> data{{modality::image, n_images, image_views}, ...};
 //   auto result = train::pretrain(model, data, {.steps = 600, .checkpoint = "run.ckpt"});
@@ -22,8 +24,7 @@
 #include "omni/io/checkpoint.hpp"
 #include "omni/loss/nt_xent.hpp"
 #include "omni/models/omni_c.hpp"
-#include "omni/optim/schedule.hpp"
-#include "omni/train/progress.hpp"
+#include "omni/train/loop.hpp"
 
 namespace omni::train {
 
@@ -45,6 +46,8 @@ struct PretrainOptions {
     // table only text trains, which learns faster at a rate that would upset the shared encoder.
     std::map<std::string, double> lr_scale{};
     double warmup = 0.05;          // fraction of the steps (the reference: 5 of 100 epochs)
+    double clip_grad_norm = 0;     // > 0: clip the global gradient norm (train::LoopOptions)
+    std::int64_t accumulate = 1;   // sampler batches per optimiser step
     double temperature = 0.05;     // NT-Xent; the paper's 0.05 (the released code: 0.5)
     // Per-modality NT-Xent temperatures overriding `temperature` (one encoder may want a soft
     // loss for images and a sharp one for spoken words that differ in a few mel bands).
@@ -58,14 +61,22 @@ struct PretrainOptions {
     std::string checkpoint{};            // empty: no checkpoints
     std::int64_t checkpoint_every = 0;   // steps; 0: only at the end
     bool resume = true;                  // continue from `checkpoint` when it exists
-    // What to do with a checkpoint whose weights give other bits here than where it was saved
-    // (other kernels or CPU features: anything that changes rounding), which cannot continue bit
-    // for bit: warn on `progress` and continue, refuse (value_error, model left at its own
-    // weights), or restart the run from the model's own weights (callers that cache runs).
-    enum class on_other_numerics { warn, refuse, restart } numerics = on_other_numerics::warn;
+    // A checkpoint whose weights give other bits here than where it was saved (train::on_other_numerics).
+    using on_other_numerics = train::on_other_numerics;
+    on_other_numerics numerics = on_other_numerics::warn;
     std::int64_t stop_after = 0;         // > 0: return after this many steps of this call (time slicing)
     std::FILE* progress = stderr;        // nullptr: silent
     std::string label = "pretrain";
+
+    // Every field: the identity ones decide whether a checkpoint continues this run.
+    template <class V> void visit(V& v) const {
+        v("batch_size", batch_size), v("steps", steps), v("epochs", epochs), v("lr", lr), v("min_lr", min_lr);
+        v("weight_decay", weight_decay), v("no_weight_decay", no_weight_decay), v("lr_scale", lr_scale), v("warmup", warmup);
+        v("clip_grad_norm", clip_grad_norm), v("accumulate", accumulate), v("temperature", temperature);
+        v("modality_temperature", modality_temperature), v("modality_weight", modality_weight), v("seed", seed), v("schedule", schedule);
+        v.local("checkpoint", checkpoint), v.local("checkpoint_every", checkpoint_every), v.local("resume", resume);
+        v.local("numerics", numerics), v.local("stop_after", stop_after), v.local("progress", progress), v.local("label", label);
+    }
 };
 
 struct PretrainResult {
@@ -126,6 +137,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     };
     for (const auto& [m, t] : o.modality_temperature)
         if (!(t > 0)) throw value_error(op, std::string("expected a positive temperature for ") + models::name_of(m) + ", got " + std::to_string(t));
+    if (o.accumulate < 1) throw value_error(op, "expected accumulate >= 1, got " + std::to_string(o.accumulate));
     std::vector<std::int64_t> sizes, weights;
     for (const auto& d : data) {
         sizes.push_back(d.size);
@@ -138,95 +150,47 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         throw value_error(op, "expected the round_robin schedule with modality_weight, got proportional");
     const data::ModalitySampler sampler(sizes, {.batch_size = o.batch_size, .schedule = o.schedule, .turn_weights = weights, .seed = o.seed});
     const std::int64_t per_epoch = sampler.steps_per_epoch();
-    const std::int64_t total = o.steps > 0 ? o.steps : o.epochs * per_epoch;
+    const std::int64_t total = o.steps > 0 ? o.steps : o.epochs * (per_epoch / o.accumulate);
     if (total < 1) throw value_error(op, "expected at least one step, got steps " + std::to_string(o.steps) + ", epochs " + std::to_string(o.epochs));
 
     optim::AdamW<D> opt(optim::scale_lr(optim::nn_param_groups<D>(model, o.weight_decay, o.no_weight_decay), o.lr_scale),
                         {.lr = o.lr, .weight_decay = o.weight_decay});
-    const optim::CosineSchedule schedule{.base_lr = o.lr, .warmup_steps = o.warmup * static_cast<double>(total),
-                                         .total_steps = static_cast<double>(total), .min_lr = o.min_lr};
     Generator gen(o.seed);
-    io::TrainState state;
-    state.rng_seed = o.seed;
-    PretrainResult result;
-    // What must match for a checkpoint to continue this run rather than another one.
-    std::string recipe = "batch " + std::to_string(o.batch_size) + ", steps " + std::to_string(total) + ", lr " + std::to_string(o.lr) +
-                         ", min_lr " + std::to_string(o.min_lr) + ", wd " + std::to_string(o.weight_decay) + ", warmup " +
-                         std::to_string(o.warmup) + ", temperature " + std::to_string(o.temperature) + ", seed " + std::to_string(o.seed) +
-                         ", schedule " + std::to_string(static_cast<int>(o.schedule));
-    for (const auto& [m, t] : o.modality_temperature) recipe += std::string(", ") + models::name_of(m) + " temperature " + std::to_string(t);
-    for (const auto& [m, w] : o.modality_weight) recipe += std::string(", ") + models::name_of(m) + " weight " + std::to_string(w);
-    for (const auto& [name, x] : o.lr_scale) recipe += ", lr_scale " + name + " " + std::to_string(x);
-    for (const auto& name : o.no_weight_decay) recipe += ", no_weight_decay " + name;
-    recipe += ", data";
-    for (const auto& d : data) recipe += std::string(" ") + models::name_of(d.modality) + ":" + std::to_string(d.size);
-    if (!o.checkpoint.empty() && o.resume && io::checkpoint_exists(o.checkpoint)) {
-        io::Safetensors initial;  // refuse / restart: the model goes back to these if the numerics differ
-        if (o.numerics != PretrainOptions::on_other_numerics::warn)
-            for (const auto& [name, t] : io::state_dict(model)) initial.tensors.emplace(name, t.clone());
-        io::load_checkpoint(o.checkpoint, model, opt, state, {{"recipe", recipe}});  // another run's file is refused untouched
-        if (state.step > total)
-            throw value_error(op, o.checkpoint + " holds step " + std::to_string(state.step) + ", past this run's " + std::to_string(total) + " steps");
-        gen.set_state(state.rng_seed, state.rng_offset);
-        result.resumed_from = state.step;
-        const auto saved = state.metadata.find("numerics");
-        if (const std::string here = saved == state.metadata.end() ? "" : numerics_fingerprint(model, data); !here.empty() && here != saved->second) {
-            const std::string why = o.checkpoint + " was saved by code or hardware with other numerics (fingerprint " + saved->second +
-                                    ", here " + here + "): continuing it will not match an unbroken run";
-            using N = PretrainOptions::on_other_numerics;
-            if (o.numerics != N::warn) io::load_weights(model, initial);
-            if (o.numerics == N::refuse) throw value_error(op, why);
-            if (o.progress) std::fprintf(o.progress, "%s: %s: %s\n", o.label.c_str(), o.numerics == N::restart ? "restarting" : "warning", why.c_str());
-            if (o.numerics == N::restart) {
-                PretrainOptions fresh = o;
-                fresh.resume = false;
-                return pretrain(model, data, fresh);
-            }
-        }
-    }
-    const auto save = [&] {
-        state.rng_seed = gen.seed();
-        state.rng_offset = gen.offset();
-        state.metadata["label"] = o.label;
-        state.metadata["total_steps"] = std::to_string(total);
-        state.metadata["recipe"] = recipe;
-        state.metadata["numerics"] = numerics_fingerprint(model, data);
-        io::save_checkpoint(o.checkpoint, model, opt, state);
-    };
-
-    const std::int64_t end = o.stop_after > 0 ? std::min(total, state.step + o.stop_after) : total;
-    Progress progress(o.label, end - state.step, o.progress);
+    RunIdentity id;
+    id.options("pretrain", o);
+    std::vector<std::string> names;
+    for (const auto& d : data) names.push_back(std::string(models::name_of(d.modality)) + ":" + std::to_string(d.size));
+    id.value("data", names);
+    LoopHooks<D> hooks;
+    hooks.identity = id.str();
+    hooks.fingerprint = [&] { return numerics_fingerprint(model, data); };
     std::int64_t cached_epoch = -1;
     std::vector<data::ModalityBatch> plan;
-    for (std::int64_t step = state.step; step < end; ++step) {
-        const std::int64_t epoch = step / per_epoch;
+    hooks.step = [&](const StepContext& c) {
+        // Sampler epochs, not loop epochs: with accumulation a loop epoch may end inside one.
+        const std::int64_t epoch = (c.step * o.accumulate + c.micro) / per_epoch;
         if (epoch != cached_epoch) plan = sampler.epoch(cached_epoch = epoch);
-        const data::ModalityBatch& b = plan[static_cast<std::size_t>(step % per_epoch)];
+        const data::ModalityBatch& b = plan[static_cast<std::size_t>((c.step * o.accumulate + c.micro) % per_epoch)];
         const ModalityViews& d = data[b.modality];
-        auto [v1, v2] = d.views(b.indices, gen);
+        auto [v1, v2] = d.views(b.indices, c.gen);
         const Var<D> z1 = model.forward(d.modality, Var<D>(detail::to_device<D>(v1)));
         const Var<D> z2 = model.forward(d.modality, Var<D>(detail::to_device<D>(v2)));
-        const Var<D> loss = loss::nt_xent(z1, z2, {.temperature = temperature_of(d.modality)});
-        const double value = loss.template item<double>();
-        if (!std::isfinite(value))
-            throw value_error(op, std::string("loss became ") + (std::isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf") + " at step " + std::to_string(step) + " (" +
-                                      models::name_of(d.modality) + "); lower lr (" + std::to_string(o.lr) + ") or raise temperature");
-        loss.backward();
-        opt.step(schedule.lr(static_cast<double>(step)));
-        opt.zero_grad();
-        state.step = step + 1;
-        state.losses.push_back(static_cast<float>(value));
-        state.modalities.push_back(static_cast<std::int32_t>(d.modality));
-        progress.update(state.step - result.resumed_from, value, static_cast<std::int64_t>(b.indices.size()));
-        if (!o.checkpoint.empty() && o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0 && state.step < end) save();
-    }
-    if (!o.checkpoint.empty()) save();
-    result.steps = state.step;
-    result.total_steps = total;
-    result.losses = state.losses;
-    result.modalities = state.modalities;
-    result.seconds = progress.seconds();
-    result.samples_per_second = progress.samples_per_second();
+        return StepLoss<D>{loss::nt_xent(z1, z2, {.temperature = temperature_of(d.modality)}), static_cast<std::int64_t>(b.indices.size()),
+                           static_cast<std::int32_t>(d.modality), models::name_of(d.modality)};
+    };
+    const LoopOptions lo{.steps = total, .batches_per_epoch = per_epoch, .accumulate = o.accumulate, .lr = o.lr, .min_lr = o.min_lr,
+                         .warmup = o.warmup * static_cast<double>(total), .clip_grad_norm = o.clip_grad_norm, .checkpoint = o.checkpoint,
+                         .checkpoint_every = o.checkpoint_every, .resume = o.resume, .numerics = o.numerics, .stop_after = o.stop_after,
+                         .progress = o.progress, .label = o.label};
+    LoopResult r = run_loop(model, opt, gen, lo, hooks);
+    PretrainResult result;
+    result.losses = std::move(r.losses);
+    result.modalities = std::move(r.tags);
+    result.resumed_from = r.resumed_from;
+    result.steps = r.steps;
+    result.total_steps = r.total_steps;
+    result.seconds = r.seconds;
+    result.samples_per_second = r.samples_per_second;
     return result;
 }
 

@@ -16,8 +16,8 @@
 #include "omni/models/omni_c.hpp"
 #include "omni/nn/linear.hpp"
 #include "omni/optim/adamw.hpp"
-#include "omni/optim/schedule.hpp"
 #include "omni/train/linear_probe.hpp"
+#include "omni/train/loop.hpp"
 
 namespace omni::train {
 
@@ -71,9 +71,14 @@ struct SailOptions {
     double lr = 1e-3, min_lr = 1e-5, weight_decay = 1e-4, warmup = 0.1;  // warmup: fraction of steps
     sail_loss objective = sail_loss::info_nce;  // Omni-C's choice; SAIL's own is sigmoid
     std::uint64_t seed = 0;
+
+    template <class V> void visit(V& v) const {
+        v("epochs", epochs), v("batch_size", batch_size), v("lr", lr), v("min_lr", min_lr), v("weight_decay", weight_decay);
+        v("warmup", warmup), v("objective", objective), v("seed", seed);
+    }
 };
 
-// Trains the aligner on every pair set, alternating their batches; returns the loss per step.
+// Trains the aligner on every pair set, alternating their batches (train::run_loop); returns the loss per step.
 inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFeatures>& sets, const SailOptions& o = {}) {
     const char* op = "train::train_sail";
     if (sets.empty()) throw value_error(op, "expected at least one set of pairs, got none");
@@ -82,22 +87,21 @@ inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFe
         if (s.a.dim() != 2 || s.b.dim() != 2 || s.a.size(0) != s.b.size(0) || s.a.size(1) != al.cfg.in || s.b.size(1) != al.cfg.in)
             throw shape_error(op, "expected paired features [N, " + std::to_string(al.cfg.in) + "] x 2, got " + s.a.shape().str() + " and " + s.b.shape().str());
         if (s.a.size(0) < 2) throw value_error(op, "expected at least 2 pairs per set, got " + std::to_string(s.a.size(0)));
-        steps_per_epoch += (s.a.size(0) + o.batch_size - 1) / o.batch_size;
+        // A trailing batch of one pair has no negative and is skipped; the count does not depend on the order.
+        steps_per_epoch += s.a.size(0) / o.batch_size + (s.a.size(0) % o.batch_size >= 2 ? 1 : 0);
     }
     const std::int64_t total = o.epochs * steps_per_epoch;
     if (total < 1) throw value_error(op, "expected epochs >= 1, got " + std::to_string(o.epochs));
     optim::AdamW<cpu> opt(optim::nn_param_groups<cpu>(al, o.weight_decay), {.lr = o.lr, .weight_decay = o.weight_decay});
-    const optim::CosineSchedule schedule{.base_lr = o.lr, .warmup_steps = o.warmup * static_cast<double>(total),
-                                         .total_steps = static_cast<double>(total), .min_lr = o.min_lr};
     Generator gen(o.seed);
-    std::vector<float> losses;
-    std::int64_t step = 0;
-    for (std::int64_t e = 0; e < o.epochs; ++e) {
+    std::vector<std::pair<double, std::pair<std::size_t, std::vector<std::int64_t>>>> plan;
+    LoopHooks<cpu> hooks;
+    hooks.epoch_begin = [&](std::int64_t, Generator& g) {
         // Each set's batches for this epoch, then interleaved so no set dominates a stretch.
-        std::vector<std::pair<double, std::pair<std::size_t, std::vector<std::int64_t>>>> plan;
+        plan.clear();
         for (std::size_t si = 0; si < sets.size(); ++si) {
             const std::int64_t n = sets[si].a.size(0), nb = (n + o.batch_size - 1) / o.batch_size;
-            const std::vector<std::int64_t> perm = shuffled(n, gen);
+            const std::vector<std::int64_t> perm = shuffled(n, g);
             for (std::int64_t k = 0; k < nb; ++k) {
                 const std::int64_t lo = k * o.batch_size, hi = std::min(n, lo + o.batch_size);
                 if (hi - lo < 2) continue;  // a contrastive batch needs a negative
@@ -105,20 +109,19 @@ inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFe
             }
         }
         std::stable_sort(plan.begin(), plan.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-        for (const auto& [pos, job] : plan) {
-            const PairedFeatures& s = sets[job.first];
-            const Tensor<cpu> ids = Tensor<cpu>::from_data(job.second, {static_cast<std::int64_t>(job.second.size())});
-            const Var<cpu> x = al.forward(s.ma, Var<cpu>(index_select(s.a, 0, ids).to(dtype::f32)));
-            const Var<cpu> y = al.forward(s.mb, Var<cpu>(index_select(s.b, 0, ids).to(dtype::f32)));
-            const Var<cpu> loss = o.objective == sail_loss::info_nce ? al.info_nce(x, y) : al.sigmoid(x, y);
-            loss.backward();
-            opt.step(schedule.lr(static_cast<double>(std::min(step, total - 1))));
-            opt.zero_grad();
-            losses.push_back(loss.item<float>());
-            ++step;
-        }
-    }
-    return losses;
+    };
+    hooks.step = [&](const StepContext& c) {
+        const auto& job = plan[static_cast<std::size_t>(c.batch)].second;
+        const PairedFeatures& s = sets[job.first];
+        const Tensor<cpu> ids = Tensor<cpu>::from_data(job.second, {static_cast<std::int64_t>(job.second.size())});
+        const Var<cpu> x = al.forward(s.ma, Var<cpu>(index_select(s.a, 0, ids).to(dtype::f32)));
+        const Var<cpu> y = al.forward(s.mb, Var<cpu>(index_select(s.b, 0, ids).to(dtype::f32)));
+        return StepLoss<cpu>{o.objective == sail_loss::info_nce ? al.info_nce(x, y) : al.sigmoid(x, y), static_cast<std::int64_t>(job.second.size())};
+    };
+    return run_loop(al, opt, gen, {.epochs = o.epochs, .batches_per_epoch = steps_per_epoch, .lr = o.lr, .min_lr = o.min_lr,
+                                   .warmup = o.warmup * static_cast<double>(total), .progress = nullptr, .label = "train_sail"},
+                    hooks)
+        .losses;
 }
 
 // CLIP zero-shot: `prompts` [C * T, in] holds T template features per class (class-major);
