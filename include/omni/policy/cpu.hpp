@@ -1,6 +1,7 @@
 #pragma once
 // The CPU device policy: 64-byte aligned host memory and strided copies. Kernels are the
-// backend/cpu/ specialisations; this header only moves bytes.
+// backend/cpu/ specialisations; this header only moves bytes. The strided copy and fill are
+// compiled here (header-only) or in omni::kernels (compiled mode, policy/cpu_linkage.hpp).
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "omni/core/strided_loop.hpp"
 #include "omni/core/threads.hpp"
 #include "omni/policy/concept.hpp"
+#include "omni/policy/cpu_linkage.hpp"
 
 namespace omni {
 
@@ -45,42 +47,50 @@ struct cpu {
     static void copy_from_host(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
     static void copy_to_host(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
 
-    static void copy_strided(const Shape& shape, void* dst, dtype dt, const Strides& dst_st, const void* src,
-                             dtype st, const Strides& src_st) {
-        StridedLoop<2> loop(shape, {dst_st, src_st});
-        dispatch_any(dt, "copy", [&]<class D>() {
-            dispatch_any(st, "copy", [&]<class S>() {
-                D* d = static_cast<D*>(dst);
-                const S* s = static_cast<const S*>(src);
-                const std::int64_t rows = loop.rows;
-#pragma omp parallel for num_threads(num_threads()) if (rows * loop.row_len > (1 << 16) && rows > 1)
-                for (std::int64_t r = 0; r < rows; ++r)
-                    loop.run(r, r + 1, [&](auto off, std::int64_t n, auto inc) {
-                        D* dp = d + off[0];
-                        const S* sp = s + off[1];
-                        if (inc[0] == 1 && inc[1] == 1) {
-                            if constexpr (std::is_same_v<D, S>) std::memcpy(dp, sp, n * sizeof(D));
-                            else for (std::int64_t i = 0; i < n; ++i) dp[i] = cast_value<D>(sp[i]);
-                        } else {
-                            for (std::int64_t i = 0; i < n; ++i) dp[i * inc[0]] = cast_value<D>(sp[i * inc[1]]);
-                        }
-                    });
-            });
-        });
-    }
-
-    static void fill(dtype dt, void* dst, const Shape& shape, const Strides& st, double value) {
-        StridedLoop<1> loop(shape, {st});
-        dispatch_any(dt, "fill", [&]<class D>() {
-            const D v = cast_value<D>(value);
-            D* d = static_cast<D*>(dst);
-            loop.run(0, loop.rows, [&](auto off, std::int64_t n, auto inc) {
-                for (std::int64_t i = 0; i < n; ++i) d[off[0] + i * inc[0]] = v;
-            });
-        });
-    }
+    // Defined below, or in omni::kernels in the compiled mode (policy/cpu_linkage.hpp): every
+    // pair of dtypes is a loop of its own, too many to compile into every translation unit.
+    static void copy_strided(const Shape& shape, void* dst, dtype dt, const Strides& dst_st, const void* src, dtype st,
+                             const Strides& src_st);
+    static void fill(dtype dt, void* dst, const Shape& shape, const Strides& st, double value);
 };
 
 static_assert(device_policy<cpu>);
+
+#if OMNI_KERNELS_DEFINE
+OMNI_KERNELS_INLINE void cpu::copy_strided(const Shape& shape, void* dst, dtype dt, const Strides& dst_st, const void* src, dtype st,
+                                           const Strides& src_st) {
+    StridedLoop<2> loop(shape, {dst_st, src_st});
+    dispatch_any(dt, "copy", [&]<class D>() {
+        dispatch_any(st, "copy", [&]<class S>() {
+            D* d = static_cast<D*>(dst);
+            const S* s = static_cast<const S*>(src);
+            const std::int64_t rows = loop.rows;
+#pragma omp parallel for num_threads(num_threads()) if (rows * loop.row_len > (1 << 16) && rows > 1)
+            for (std::int64_t r = 0; r < rows; ++r)
+                loop.run(r, r + 1, [&](auto off, std::int64_t n, auto inc) {
+                    D* dp = d + off[0];
+                    const S* sp = s + off[1];
+                    if (inc[0] == 1 && inc[1] == 1) {
+                        if constexpr (std::is_same_v<D, S>) std::memcpy(dp, sp, n * sizeof(D));
+                        else for (std::int64_t i = 0; i < n; ++i) dp[i] = cast_value<D>(sp[i]);
+                    } else {
+                        for (std::int64_t i = 0; i < n; ++i) dp[i * inc[0]] = cast_value<D>(sp[i * inc[1]]);
+                    }
+                });
+        });
+    });
+}
+
+OMNI_KERNELS_INLINE void cpu::fill(dtype dt, void* dst, const Shape& shape, const Strides& st, double value) {
+    StridedLoop<1> loop(shape, {st});
+    dispatch_any(dt, "fill", [&]<class D>() {
+        const D v = cast_value<D>(value);
+        D* d = static_cast<D*>(dst);
+        loop.run(0, loop.rows, [&](auto off, std::int64_t n, auto inc) {
+            for (std::int64_t i = 0; i < n; ++i) d[off[0] + i * inc[0]] = v;
+        });
+    });
+}
+#endif  // OMNI_KERNELS_DEFINE
 
 }  // namespace omni

@@ -5,82 +5,81 @@
 #include <cmath>
 #include <vector>
 
+#include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/backend/layer_norm.hpp"
 #include "omni/policy/cpu.hpp"
 
 namespace omni {
 
-template <> struct layer_norm_kernels<cpu> {
-    static void forward(const KernelView& x, const KernelView& w, const KernelView& b, double eps, const KernelView& y,
-                        const KernelView& mean, const KernelView& rstd) {
-        const std::int64_t rows = x.shape[0], D = x.shape[1];
-        dispatch_float(x.type, "layer_norm", [&]<class T>() {
-            const T* wp = w.as<T>();
-            const T* bp = b.as<T>();
-            backend::cpu::parallel_for(rows, D * 4, [&](std::int64_t r0, std::int64_t r1) {
-                for (std::int64_t r = r0; r < r1; ++r) {
-                    const T* xr = x.as<T>() + r * D;
-                    T* yr = y.as<T>() + r * D;
-                    double s = 0, ss = 0;
-                    for (std::int64_t i = 0; i < D; ++i) s += xr[i];
-                    const double mu = s / D;
-                    for (std::int64_t i = 0; i < D; ++i) ss += (xr[i] - mu) * (xr[i] - mu);
-                    const double rs = 1.0 / std::sqrt(ss / D + eps);
-                    mean.as<T>()[r] = static_cast<T>(mu);
-                    rstd.as<T>()[r] = static_cast<T>(rs);
-                    const T m = static_cast<T>(mu), q = static_cast<T>(rs);
-                    for (std::int64_t i = 0; i < D; ++i) {
-                        T v = (xr[i] - m) * q;
-                        if (wp) v *= wp[i];
-                        if (bp) v += bp[i];
-                        yr[i] = v;
-                    }
-                }
-            });
-        });
-    }
-
-    static void backward(const KernelView& x, const KernelView& w, const KernelView& mean, const KernelView& rstd,
-                         const KernelView& gy, const KernelView& gx, const KernelView& gw, const KernelView& gb) {
-        const std::int64_t rows = x.shape[0], D = x.shape[1];
-        dispatch_float(x.type, "layer_norm", [&]<class T>() {
-            const T* wp = w.as<T>();
-            const int threads = num_threads();
-            std::vector<std::vector<double>> pw(threads), pb(threads);
-            const std::int64_t chunk = (rows + threads - 1) / threads;
-#pragma omp parallel for num_threads(threads) schedule(static) if (rows * D > backend::cpu::parallel_grain)
-            for (int t = 0; t < threads; ++t) {
-                std::vector<double>& lw = pw[t];
-                std::vector<double>& lb = pb[t];
-                if (gw.data) lw.assign(D, 0.0);
-                if (gb.data) lb.assign(D, 0.0);
-                std::vector<T> dxh(D);
-                for (std::int64_t r = t * chunk; r < std::min(rows, (t + 1) * chunk); ++r) {
-                    const T* xr = x.as<T>() + r * D;
-                    const T* g = gy.as<T>() + r * D;
-                    T* o = gx.as<T>() + r * D;
-                    const T m = mean.as<T>()[r], q = rstd.as<T>()[r];
-                    double s1 = 0, s2 = 0;
-                    for (std::int64_t i = 0; i < D; ++i) {
-                        const T xh = (xr[i] - m) * q;
-                        dxh[i] = wp ? g[i] * wp[i] : g[i];
-                        s1 += dxh[i];
-                        s2 += dxh[i] * xh;
-                        if (gw.data) lw[i] += g[i] * xh;
-                        if (gb.data) lb[i] += g[i];
-                    }
-                    const T a = static_cast<T>(s1 / D), c = static_cast<T>(s2 / D);
-                    for (std::int64_t i = 0; i < D; ++i) o[i] = q * (dxh[i] - a - (xr[i] - m) * q * c);
+OMNI_KERNELS_INLINE void layer_norm_kernels<cpu>::forward(const KernelView& x, const KernelView& w, const KernelView& b, double eps, const KernelView& y,
+                                                          const KernelView& mean, const KernelView& rstd) {
+    const std::int64_t rows = x.shape[0], D = x.shape[1];
+    dispatch_float(x.type, "layer_norm", [&]<class T>() {
+        const T* wp = w.as<T>();
+        const T* bp = b.as<T>();
+        backend::cpu::parallel_for(rows, D * 4, [&](std::int64_t r0, std::int64_t r1) {
+            for (std::int64_t r = r0; r < r1; ++r) {
+                const T* xr = x.as<T>() + r * D;
+                T* yr = y.as<T>() + r * D;
+                double s = 0, ss = 0;
+                for (std::int64_t i = 0; i < D; ++i) s += xr[i];
+                const double mu = s / D;
+                for (std::int64_t i = 0; i < D; ++i) ss += (xr[i] - mu) * (xr[i] - mu);
+                const double rs = 1.0 / std::sqrt(ss / D + eps);
+                mean.as<T>()[r] = static_cast<T>(mu);
+                rstd.as<T>()[r] = static_cast<T>(rs);
+                const T m = static_cast<T>(mu), q = static_cast<T>(rs);
+                for (std::int64_t i = 0; i < D; ++i) {
+                    T v = (xr[i] - m) * q;
+                    if (wp) v *= wp[i];
+                    if (bp) v += bp[i];
+                    yr[i] = v;
                 }
             }
-            for (int t = 0; t < threads; ++t)
-                for (std::int64_t i = 0; i < D; ++i) {
-                    if (gw.data && !pw[t].empty()) gw.as<T>()[i] += static_cast<T>(pw[t][i]);
-                    if (gb.data && !pb[t].empty()) gb.as<T>()[i] += static_cast<T>(pb[t][i]);
-                }
         });
-    }
-};
+    });
+}
+
+OMNI_KERNELS_INLINE void layer_norm_kernels<cpu>::backward(const KernelView& x, const KernelView& w, const KernelView& mean, const KernelView& rstd,
+                                                           const KernelView& gy, const KernelView& gx, const KernelView& gw, const KernelView& gb) {
+    const std::int64_t rows = x.shape[0], D = x.shape[1];
+    dispatch_float(x.type, "layer_norm", [&]<class T>() {
+        const T* wp = w.as<T>();
+        const int threads = num_threads();
+        std::vector<std::vector<double>> pw(threads), pb(threads);
+        const std::int64_t chunk = (rows + threads - 1) / threads;
+#pragma omp parallel for num_threads(threads) schedule(static) if (rows * D > backend::cpu::parallel_grain)
+        for (int t = 0; t < threads; ++t) {
+            std::vector<double>& lw = pw[t];
+            std::vector<double>& lb = pb[t];
+            if (gw.data) lw.assign(D, 0.0);
+            if (gb.data) lb.assign(D, 0.0);
+            std::vector<T> dxh(D);
+            for (std::int64_t r = t * chunk; r < std::min(rows, (t + 1) * chunk); ++r) {
+                const T* xr = x.as<T>() + r * D;
+                const T* g = gy.as<T>() + r * D;
+                T* o = gx.as<T>() + r * D;
+                const T m = mean.as<T>()[r], q = rstd.as<T>()[r];
+                double s1 = 0, s2 = 0;
+                for (std::int64_t i = 0; i < D; ++i) {
+                    const T xh = (xr[i] - m) * q;
+                    dxh[i] = wp ? g[i] * wp[i] : g[i];
+                    s1 += dxh[i];
+                    s2 += dxh[i] * xh;
+                    if (gw.data) lw[i] += g[i] * xh;
+                    if (gb.data) lb[i] += g[i];
+                }
+                const T a = static_cast<T>(s1 / D), c = static_cast<T>(s2 / D);
+                for (std::int64_t i = 0; i < D; ++i) o[i] = q * (dxh[i] - a - (xr[i] - m) * q * c);
+            }
+        }
+        for (int t = 0; t < threads; ++t)
+            for (std::int64_t i = 0; i < D; ++i) {
+                if (gw.data && !pw[t].empty()) gw.as<T>()[i] += static_cast<T>(pw[t][i]);
+                if (gb.data && !pb[t].empty()) gb.as<T>()[i] += static_cast<T>(pb[t][i]);
+            }
+    });
+}
 
 }  // namespace omni

@@ -7,60 +7,66 @@
 #include <type_traits>
 
 #include "omni/backend/cpu/amx_gemm.hpp"
+#include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
-#include "omni/core/matmul_precision.hpp"
 #include "omni/backend/matmul.hpp"
+#include "omni/core/matmul_precision.hpp"
 #include "omni/policy/cpu.hpp"
 
 namespace omni {
 
-template <> struct matmul_kernels<cpu> {
-    template <class T, int Order> using MapC = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
+namespace backend::cpu::gemm_eigen {
 
-    template <class T> static void one(const GemmArgs& g, std::int64_t bi) {
-        using Out = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
-        const T* a = static_cast<const T*>(g.a) + bi * g.a_batch;
-        const T* b = static_cast<const T*>(g.b) + bi * g.b_batch;
-        Out C(static_cast<T*>(g.c) + bi * g.c_batch, g.m, g.n, Eigen::OuterStride<>(g.c_rs));
-        const T alpha = static_cast<T>(g.alpha);
-        auto run = [&](const auto& A, const auto& B) {
-            if (g.beta == 0) C.noalias() = alpha * (A * B);
-            else {
-                if (g.beta != 1) C *= static_cast<T>(g.beta);
-                C.noalias() += alpha * (A * B);
-            }
-        };
-        auto with_b = [&](const auto& A) {
-            if (g.b_cs == 1) run(A, MapC<T, Eigen::RowMajor>(b, g.k, g.n, Eigen::OuterStride<>(g.b_rs)));
-            else run(A, MapC<T, Eigen::ColMajor>(b, g.k, g.n, Eigen::OuterStride<>(g.b_cs)));
-        };
-        if (g.a_cs == 1) with_b(MapC<T, Eigen::RowMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_rs)));
-        else with_b(MapC<T, Eigen::ColMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_cs)));
-    }
+template <class T, int Order> using MapC = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
 
-    // Smaller products stay fp32: packing into tiles would cost more than it saves.
-    static bool amx_worth_it(const GemmArgs& g) { return g.m >= 32 && g.n >= 32 && g.k >= 32 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
+// Product bi of the batch, each operand mapped in the layout its strides have.
+template <class T> void one(const GemmArgs& g, std::int64_t bi) {
+    using Out = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+    const T* a = static_cast<const T*>(g.a) + bi * g.a_batch;
+    const T* b = static_cast<const T*>(g.b) + bi * g.b_batch;
+    Out C(static_cast<T*>(g.c) + bi * g.c_batch, g.m, g.n, Eigen::OuterStride<>(g.c_rs));
+    const T alpha = static_cast<T>(g.alpha);
+    auto run = [&](const auto& A, const auto& B) {
+        if (g.beta == 0) C.noalias() = alpha * (A * B);
+        else {
+            if (g.beta != 1) C *= static_cast<T>(g.beta);
+            C.noalias() += alpha * (A * B);
+        }
+    };
+    auto with_b = [&](const auto& A) {
+        if (g.b_cs == 1) run(A, MapC<T, Eigen::RowMajor>(b, g.k, g.n, Eigen::OuterStride<>(g.b_rs)));
+        else run(A, MapC<T, Eigen::ColMajor>(b, g.k, g.n, Eigen::OuterStride<>(g.b_cs)));
+    };
+    if (g.a_cs == 1) with_b(MapC<T, Eigen::RowMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_rs)));
+    else with_b(MapC<T, Eigen::ColMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_cs)));
+}
 
-    static void gemm(const GemmArgs& g) {
-        dispatch_float(g.type, "matmul", [&]<class T>() {
-            const std::int64_t flops = g.m * g.n * g.k;
-            if constexpr (std::is_same_v<T, float>) {
-                if (float32_matmul_precision() == matmul_precision::bf16 && amx_worth_it(g) && backend::cpu::amx::available()) {
-                    backend::cpu::amx::gemm(g);
-                    return;
-                }
+// Smaller products stay fp32: packing into tiles would cost more than it saves.
+inline bool amx_worth_it(const GemmArgs& g) { return g.m >= 32 && g.n >= 32 && g.k >= 32 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
+
+}  // namespace backend::cpu::gemm_eigen
+
+OMNI_KERNELS_INLINE void matmul_kernels<cpu>::gemm(const GemmArgs& g) {
+    using backend::cpu::gemm_eigen::one;
+    dispatch_float(g.type, "matmul", [&]<class T>() {
+        const std::int64_t flops = g.m * g.n * g.k;
+        if constexpr (std::is_same_v<T, float>) {
+            if (float32_matmul_precision() == matmul_precision::bf16 && backend::cpu::gemm_eigen::amx_worth_it(g) &&
+                backend::cpu::amx::available()) {
+                backend::cpu::amx::gemm(g);
+                return;
             }
-            if (g.batch > 1 && flops < (std::int64_t{1} << 21)) {
-                // Small products: one whole GEMM per thread (Eigen stays serial inside a parallel region).
-                backend::cpu::parallel_for(g.batch, flops / 64 + 1, [&](std::int64_t b, std::int64_t e) {
-                    for (std::int64_t i = b; i < e; ++i) one<T>(g, i);
-                });
-            } else {
-                Eigen::setNbThreads(num_threads());
-                for (std::int64_t i = 0; i < g.batch; ++i) one<T>(g, i);
-            }
-        });
-    }
-};
+        }
+        if (g.batch > 1 && flops < (std::int64_t{1} << 21)) {
+            // Small products: one whole GEMM per thread (Eigen stays serial inside a parallel region).
+            backend::cpu::parallel_for(g.batch, flops / 64 + 1, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t i = b; i < e; ++i) one<T>(g, i);
+            });
+        } else {
+            Eigen::setNbThreads(num_threads());
+            for (std::int64_t i = 0; i < g.batch; ++i) one<T>(g, i);
+        }
+    });
+}
 
 }  // namespace omni

@@ -1,6 +1,7 @@
 #pragma once
 // CPU rotary kernel: rows split across threads; inside a row one loop over the pairs, which for
 // the half pairing is two unit-stride streams the compiler vectorises.
+#include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/backend/rotary.hpp"
 #include "omni/policy/cpu.hpp"
@@ -45,15 +46,13 @@ void rotary_rows(const KernelView& in, const KernelView& cos, const KernelView& 
 
 }  // namespace backend::cpu
 
-template <> struct rotary_kernels<cpu> {
-    static void forward(const KernelView& x, const KernelView& cos, const KernelView& sin, std::int64_t inner, rotary_pairing pairing,
-                        const KernelView& y) {
-        backend::cpu::rotary_rows<false>(x, cos, sin, inner, pairing, y);
-    }
-    static void backward(const KernelView& g, const KernelView& cos, const KernelView& sin, std::int64_t inner, rotary_pairing pairing,
-                         const KernelView& gx) {
-        backend::cpu::rotary_rows<true>(g, cos, sin, inner, pairing, gx);
-    }
-};
+OMNI_KERNELS_INLINE void rotary_kernels<cpu>::forward(const KernelView& x, const KernelView& cos, const KernelView& sin, std::int64_t inner, rotary_pairing pairing,
+                                                      const KernelView& y) {
+    backend::cpu::rotary_rows<false>(x, cos, sin, inner, pairing, y);
+}
+OMNI_KERNELS_INLINE void rotary_kernels<cpu>::backward(const KernelView& g, const KernelView& cos, const KernelView& sin, std::int64_t inner, rotary_pairing pairing,
+                                                       const KernelView& gx) {
+    backend::cpu::rotary_rows<true>(g, cos, sin, inner, pairing, gx);
+}
 
 }  // namespace omni

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/backend/cpu/vector_math.hpp"
 #include "omni/backend/softmax.hpp"
@@ -10,47 +11,45 @@
 
 namespace omni {
 
-template <> struct softmax_kernels<cpu> {
-    static void forward(const KernelView& x, const KernelView& y, bool log) {
-        const std::int64_t rows = x.shape[0], n = x.shape[1];
-        dispatch_float(x.type, log ? "log_softmax" : "softmax", [&]<class T>() {
-            backend::cpu::parallel_for(rows, n * 4, [&](std::int64_t b, std::int64_t e) {
-                for (std::int64_t r = b; r < e; ++r) {
-                    const backend::cpu::ConstArrayMap<T> xr(x.as<T>() + r * n, n);
-                    backend::cpu::ArrayMap<T> yr(y.as<T>() + r * n, n);
-                    T m = xr.maxCoeff();
-                    if (std::isinf(m) && m < 0) m = 0;  // a fully masked row gives NaN like PyTorch, not a crash
-                    // Packet exp, the row's only transcendental pass; masked (-inf) entries are set to
-                    // exactly 0, since Eigen's double exp(-inf) is a denormal, not 0.
-                    yr = (xr > -std::numeric_limits<T>::infinity()).select((xr - m).exp(), T(0));
-                    const T s = yr.sum();
-                    if (log) yr = xr - (std::log(s) + m);
-                    else yr *= T(1) / s;
-                }
-            });
+OMNI_KERNELS_INLINE void softmax_kernels<cpu>::forward(const KernelView& x, const KernelView& y, bool log) {
+    const std::int64_t rows = x.shape[0], n = x.shape[1];
+    dispatch_float(x.type, log ? "log_softmax" : "softmax", [&]<class T>() {
+        backend::cpu::parallel_for(rows, n * 4, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t r = b; r < e; ++r) {
+                const backend::cpu::ConstArrayMap<T> xr(x.as<T>() + r * n, n);
+                backend::cpu::ArrayMap<T> yr(y.as<T>() + r * n, n);
+                T m = xr.maxCoeff();
+                if (std::isinf(m) && m < 0) m = 0;  // a fully masked row gives NaN like PyTorch, not a crash
+                // Packet exp, the row's only transcendental pass; masked (-inf) entries are set to
+                // exactly 0, since Eigen's double exp(-inf) is a denormal, not 0.
+                yr = (xr > -std::numeric_limits<T>::infinity()).select((xr - m).exp(), T(0));
+                const T s = yr.sum();
+                if (log) yr = xr - (std::log(s) + m);
+                else yr *= T(1) / s;
+            }
         });
-    }
+    });
+}
 
-    static void backward(const KernelView& y, const KernelView& g, const KernelView& gx, bool log) {
-        const std::int64_t rows = y.shape[0], n = y.shape[1];
-        dispatch_float(y.type, log ? "log_softmax" : "softmax", [&]<class T>() {
-            backend::cpu::parallel_for(rows, n * 4, [&](std::int64_t b, std::int64_t e) {
-                for (std::int64_t r = b; r < e; ++r) {
-                    const T* yr = y.as<T>() + r * n;
-                    const T* gr = g.as<T>() + r * n;
-                    T* o = gx.as<T>() + r * n;
-                    T dot = 0;
-                    if (log) {
-                        for (std::int64_t i = 0; i < n; ++i) dot += gr[i];
-                        for (std::int64_t i = 0; i < n; ++i) o[i] = gr[i] - std::exp(yr[i]) * dot;
-                    } else {
-                        for (std::int64_t i = 0; i < n; ++i) dot += gr[i] * yr[i];
-                        for (std::int64_t i = 0; i < n; ++i) o[i] = yr[i] * (gr[i] - dot);
-                    }
+OMNI_KERNELS_INLINE void softmax_kernels<cpu>::backward(const KernelView& y, const KernelView& g, const KernelView& gx, bool log) {
+    const std::int64_t rows = y.shape[0], n = y.shape[1];
+    dispatch_float(y.type, log ? "log_softmax" : "softmax", [&]<class T>() {
+        backend::cpu::parallel_for(rows, n * 4, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t r = b; r < e; ++r) {
+                const T* yr = y.as<T>() + r * n;
+                const T* gr = g.as<T>() + r * n;
+                T* o = gx.as<T>() + r * n;
+                T dot = 0;
+                if (log) {
+                    for (std::int64_t i = 0; i < n; ++i) dot += gr[i];
+                    for (std::int64_t i = 0; i < n; ++i) o[i] = gr[i] - std::exp(yr[i]) * dot;
+                } else {
+                    for (std::int64_t i = 0; i < n; ++i) dot += gr[i] * yr[i];
+                    for (std::int64_t i = 0; i < n; ++i) o[i] = yr[i] * (gr[i] - dot);
                 }
-            });
+            }
         });
-    }
-};
+    });
+}
 
 }  // namespace omni
