@@ -17,32 +17,19 @@
 #include "omni/nn/omni_align_net.hpp"
 #include "omni/nn/time/teg.hpp"
 
+#include "parity_case.hpp"
+
 using D = omni::Tensor<omni::cpu>;
 using A = omni::autodiff<omni::cpu>;
 using V = omni::Var<omni::cpu>;
 namespace nn = omni::nn;
 
 namespace {
-std::string dir() {
-    const char* d = std::getenv("OMNI_ALIGN_PARITY_DIR");
-    return d ? d : "parity_align";
-}
+std::string dir() { return omni::parity::case_dir("OMNI_ALIGN_PARITY_DIR", "parity_align"); }
 omni::io::Safetensors load(const std::string& name) {
-    const std::string path = dir() + "/" + name + ".safetensors";
-    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/align_reference.py first");
-    return omni::io::read_safetensors(path);
+    return omni::parity::load_case("OMNI_ALIGN_PARITY_DIR", "parity_align", "align_reference.py", name);
 }
-// max |a - b| / (max |b| + 1e-2): relative to the reference's scale.
-double rel_error(const D& a, const D& b) {
-    EXPECT_EQ(a.shape(), b.shape());
-    const auto x = a.to_vector<double>(), y = b.to_vector<double>();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
-        diff = std::max(diff, std::abs(x[i] - y[i]));
-        scale = std::max(scale, std::abs(y[i]));
-    }
-    return diff / (scale + 1e-2);
-}
+double rel_error(const D& a, const D& b) { return omni::parity::rel_error(a, b, 1e-2); }
 std::vector<std::int64_t> ints(const D& t) { return t.to_vector<std::int64_t>(); }
 }  // namespace
 

@@ -20,6 +20,8 @@
 #include "omni/nn/embedding.hpp"
 #include "omni/nn/transformer.hpp"
 
+#include "parity_case.hpp"
+
 using D = omni::Tensor<omni::cpu>;
 using A = omni::autodiff<omni::cpu>;
 using V = omni::Var<omni::cpu>;
@@ -28,29 +30,14 @@ namespace nn = omni::nn;
 namespace {
 constexpr double tolerance = 1e-4, absolute = 1e-6;
 
-std::string dir() {
-    const char* d = std::getenv("OMNI_PARITY_DIR");
-    return d ? d : "parity";
-}
-
 omni::io::Safetensors load_case(const std::string& name) {
-    const std::string path = dir() + "/" + name + ".safetensors";
-    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/nn_reference.py first");
-    return omni::io::read_safetensors(path);
+    return omni::parity::load_case("OMNI_PARITY_DIR", "parity", "nn_reference.py", name);
 }
 
-// max |a - b| / max |b|: relative to the reference's scale, so near-zero entries do not blow up.
 double worst = 0;  // largest error seen in the current case, for the log
 
 double rel_error(const D& a, const D& b) {
-    EXPECT_EQ(a.shape(), b.shape());
-    const auto x = a.to_vector<double>(), y = b.to_vector<double>();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
-        diff = std::max(diff, std::abs(x[i] - y[i]));
-        scale = std::max(scale, std::abs(y[i]));
-    }
-    const double e = diff / (scale + absolute / tolerance);
+    const double e = omni::parity::rel_error(a, b, absolute / tolerance);
     worst = std::max(worst, e);
     return e;
 }

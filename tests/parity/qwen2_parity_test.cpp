@@ -16,6 +16,8 @@
 #include "omni/models/generate.hpp"
 #include "omni/models/qwen2.hpp"
 
+#include "parity_case.hpp"
+
 using D = omni::Tensor<omni::cpu>;
 using A = omni::autodiff<omni::cpu>;
 using V = omni::Var<omni::cpu>;
@@ -26,23 +28,9 @@ namespace {
 constexpr double tolerance = 1e-12;  // relative to the reference's largest magnitude, float64 on both sides
 
 omni::io::Safetensors load_case(const std::string& name) {
-    const char* d = std::getenv("OMNI_QWEN2_PARITY_DIR");
-    const std::string path = std::string(d ? d : "parity_qwen2") + "/" + name + ".safetensors";
-    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/qwen2_reference.py first");
-    return omni::io::read_safetensors(path);
+    return omni::parity::load_case("OMNI_QWEN2_PARITY_DIR", "parity_qwen2", "qwen2_reference.py", name);
 }
-
-// max |a - b| / max |b|.
-double rel_error(const D& a, const D& b) {
-    EXPECT_EQ(a.shape(), b.shape());
-    const auto x = a.to_vector<double>(), y = b.to_vector<double>();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
-        diff = std::max(diff, std::abs(x[i] - y[i]));
-        scale = std::max(scale, std::abs(y[i]));
-    }
-    return diff / (scale + 1e-300);
-}
+double rel_error(const D& a, const D& b) { return omni::parity::rel_error(a, b); }
 
 // The weights of a file ("w." + HF name) as a state dict.
 omni::io::Safetensors weights_of(const omni::io::Safetensors& f) {

@@ -17,6 +17,8 @@
 #include "omni/nn/time/crte.hpp"
 #include "omni/nn/time/rope.hpp"
 
+#include "parity_case.hpp"
+
 using D = omni::Tensor<omni::cpu>;
 using V = omni::Var<omni::cpu>;
 using omni::dtype;
@@ -25,22 +27,9 @@ namespace nn = omni::nn;
 namespace {
 
 omni::io::Safetensors load_case(const std::string& name) {
-    const char* d = std::getenv("OMNI_TIME_PARITY_DIR");
-    const std::string path = std::string(d ? d : "parity_time") + "/" + name + ".safetensors";
-    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/time_reference.py first");
-    return omni::io::read_safetensors(path);
+    return omni::parity::load_case("OMNI_TIME_PARITY_DIR", "parity_time", "time_reference.py", name);
 }
-
-double rel_error(const D& got, const D& want) {
-    EXPECT_EQ(got.shape(), want.shape());
-    const auto a = got.to_vector<double>(), b = want.to_vector<double>();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-        diff = std::max(diff, std::abs(a[i] - b[i]));
-        scale = std::max(scale, std::abs(b[i]));
-    }
-    return diff / scale;
-}
+double rel_error(const D& got, const D& want) { return omni::parity::rel_error(got, want, 0.0); }
 
 void report(const std::string& what, double e, double tol) {
     std::printf("  %-40s max rel error %.3e (tol %.0e)\n", what.c_str(), e, tol);

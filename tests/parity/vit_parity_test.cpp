@@ -15,6 +15,8 @@
 #include "omni/io/weights.hpp"
 #include "omni/nn/vision_transformer.hpp"
 
+#include "parity_case.hpp"
+
 using D = omni::Tensor<omni::cpu>;
 using A = omni::autodiff<omni::cpu>;
 using V = omni::Var<omni::cpu>;
@@ -26,23 +28,10 @@ struct Tolerance {
 };
 
 omni::io::Safetensors load_case(const std::string& name) {
-    const char* d = std::getenv("OMNI_VIT_PARITY_DIR");
-    const std::string path = std::string(d ? d : "vit_parity") + "/" + name + ".safetensors";
-    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/vit_reference.py first");
-    return omni::io::read_safetensors(path);
+    return omni::parity::load_case("OMNI_VIT_PARITY_DIR", "vit_parity", "vit_reference.py", name);
 }
-
-// max |a - b| / max |b|: relative to the reference's scale (with tol.abs as a floor on the scale).
-double rel_error(const D& a, const D& b, Tolerance tol) {
-    EXPECT_EQ(a.shape(), b.shape());
-    const auto x = a.to_vector<double>(), y = b.to_vector<double>();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
-        diff = std::max(diff, std::abs(x[i] - y[i]));
-        scale = std::max(scale, std::abs(y[i]));
-    }
-    return diff / (scale + tol.abs / tol.rel);
-}
+// Relative to the reference's scale, with tol.abs as a floor on the scale.
+double rel_error(const D& a, const D& b, Tolerance tol) { return omni::parity::rel_error(a, b, tol.abs / tol.rel); }
 
 void check(const std::string& name, const nn::VisionTransformerConfig& c, omni::dtype t, Tolerance tol) {
     const auto f = load_case(name);

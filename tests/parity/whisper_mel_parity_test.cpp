@@ -13,17 +13,14 @@
 #include "omni/data/audio/whisper_mel.hpp"
 #include "omni/io/safetensors.hpp"
 
+#include "parity_case.hpp"
+
 namespace data = omni::data;
 
 namespace {
-std::string dir() {
-    const char* d = std::getenv("OMNI_WHISPER_PARITY_DIR");
-    return d ? d : "whisper_parity";
-}
+std::string dir() { return omni::parity::case_dir("OMNI_WHISPER_PARITY_DIR", "whisper_parity"); }
 omni::io::Safetensors load_case(const std::string& name) {
-    const std::string path = dir() + "/" + name + ".safetensors";
-    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/whisper_reference.py first");
-    return omni::io::read_safetensors(path);
+    return omni::parity::load_case("OMNI_WHISPER_PARITY_DIR", "whisper_parity", "whisper_reference.py", name);
 }
 }  // namespace
 

@@ -19,6 +19,8 @@
 #include "omni/nn/projectors/sound_mlp.hpp"
 #include "omni/nn/whisper_encoder.hpp"
 
+#include "parity_case.hpp"
+
 using D = omni::Tensor<omni::cpu>;
 using A = omni::autodiff<omni::cpu>;
 using V = omni::Var<omni::cpu>;
@@ -30,23 +32,10 @@ struct Tolerance {
 };
 
 omni::io::Safetensors load_case(const std::string& name) {
-    const char* d = std::getenv("OMNI_WHISPER_PARITY_DIR");
-    const std::string path = std::string(d ? d : "whisper_parity") + "/" + name + ".safetensors";
-    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path + ": run tests/parity/whisper_reference.py first");
-    return omni::io::read_safetensors(path);
+    return omni::parity::load_case("OMNI_WHISPER_PARITY_DIR", "whisper_parity", "whisper_reference.py", name);
 }
-
-// max |a - b| / max |b|: relative to the reference's scale (with tol.abs as a floor on the scale).
-double rel_error(const D& a, const D& b, Tolerance tol) {
-    EXPECT_EQ(a.shape(), b.shape());
-    const auto x = a.to_vector<double>(), y = b.to_vector<double>();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
-        diff = std::max(diff, std::abs(x[i] - y[i]));
-        scale = std::max(scale, std::abs(y[i]));
-    }
-    return diff / (scale + tol.abs / tol.rel);
-}
+// Relative to the reference's scale, with tol.abs as a floor on the scale.
+double rel_error(const D& a, const D& b, Tolerance tol) { return omni::parity::rel_error(a, b, tol.abs / tol.rel); }
 
 // Loads the case's weights into m (cast to t), runs forward and backward with the reference's
 // upstream gradient, checks output, every parameter gradient and the input gradient; returns the
