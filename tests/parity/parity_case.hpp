@@ -40,4 +40,10 @@ inline double rel_error(const Tensor<cpu>& a, const Tensor<cpu>& b, double floor
     return diff / (scale + floor);
 }
 
+// A per-case bound: the relative error allowed, and abs as a floor on the reference's scale.
+struct Tolerance {
+    double rel, abs;
+};
+inline double rel_error(const Tensor<cpu>& a, const Tensor<cpu>& b, Tolerance tol) { return rel_error(a, b, tol.abs / tol.rel); }
+
 }  // namespace omni::parity

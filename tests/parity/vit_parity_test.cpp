@@ -23,15 +23,12 @@ using V = omni::Var<omni::cpu>;
 namespace nn = omni::nn;
 
 namespace {
-struct Tolerance {
-    double rel, abs;
-};
+using omni::parity::Tolerance;
 
 omni::io::Safetensors load_case(const std::string& name) {
     return omni::parity::load_case("OMNI_VIT_PARITY_DIR", "vit_parity", "vit_reference.py", name);
 }
-// Relative to the reference's scale, with tol.abs as a floor on the scale.
-double rel_error(const D& a, const D& b, Tolerance tol) { return omni::parity::rel_error(a, b, tol.abs / tol.rel); }
+using omni::parity::rel_error;
 
 void check(const std::string& name, const nn::VisionTransformerConfig& c, omni::dtype t, Tolerance tol) {
     const auto f = load_case(name);

@@ -27,15 +27,12 @@ using V = omni::Var<omni::cpu>;
 namespace nn = omni::nn;
 
 namespace {
-struct Tolerance {
-    double rel, abs;
-};
+using omni::parity::Tolerance;
 
 omni::io::Safetensors load_case(const std::string& name) {
     return omni::parity::load_case("OMNI_WHISPER_PARITY_DIR", "whisper_parity", "whisper_reference.py", name);
 }
-// Relative to the reference's scale, with tol.abs as a floor on the scale.
-double rel_error(const D& a, const D& b, Tolerance tol) { return omni::parity::rel_error(a, b, tol.abs / tol.rel); }
+using omni::parity::rel_error;
 
 // Loads the case's weights into m (cast to t), runs forward and backward with the reference's
 // upstream gradient, checks output, every parameter gradient and the input gradient; returns the
