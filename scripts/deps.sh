@@ -2,7 +2,7 @@
 # System packages omni's build, tests and demo need, from Debian. Root installs them (apt-get
 # update once); anyone else gets the command to run. With arguments: only those packages.
 set -euo pipefail
-pkgs=(cmake g++ make libeigen3-dev xtensor-dev libcereal-dev libfftw3-dev libgtest-dev libgmock-dev
+pkgs=(cmake g++ make libeigen3-dev xtensor-dev libcereal-dev rapidjson-dev libfftw3-dev libgtest-dev libgmock-dev
       libbenchmark-dev python3 python3-venv python3-torch python3-numpy time
       zlib1g-dev libstb-dev dataset-fashion-mnist wordnet-base espeak-ng python3-torchvision python3-torchaudio
       gnuplot-nox libtorch-dev libopenblas0-openmp)

@@ -24,12 +24,23 @@ struct DataSizes {
     std::int64_t image_train = 12000, image_probe = 6000, image_test = 2000;
     std::int64_t audio_clips = 2000, audio_test = 400;  // the last audio_test clips are the test split
     // Pretraining reads 48,000 glosses, the probe labels the first 8,000 (with the 8,000 alone,
-    // text gained 4-5 points over random init, within noise of the bar; docs/omni_c.md).
+    // text gained 4-5 points over random init, within noise of the bar; docs/experiments/omni_c_tuning.md).
     std::int64_t text_train = 48000, text_probe = 8000, text_test = 2000;
     std::int64_t text_len = 32;
     std::string glosses;  // WordNet TSV; empty: data_dir()/wordnet/glosses.tsv
-    omni::data::AugmentConfig image_aug = omni::data::omni_c_augment(28);  // pretraining views
-    omni::data::TextAugmentOptions text_aug{};                             // the reference's rates
+
+    template <class V> void visit(V& v) const {
+        v("image_train", image_train), v("image_probe", image_probe), v("image_test", image_test), v("audio_clips", audio_clips);
+        v("audio_test", audio_test), v("text_train", text_train), v("text_probe", text_probe), v("text_test", text_test);
+        v("text_len", text_len), v("glosses", glosses);
+    }
+};
+
+// How pretraining views are drawn; the demo's options name them (image_aug, text_aug) and
+// these are what the names mean.
+struct Augmentations {
+    omni::data::AugmentConfig image = omni::data::omni_c_augment(28);
+    omni::data::TextAugmentOptions text{};  // the reference's rates
 };
 
 // One modality: a training pool (pretraining views come from all of it, the probe trains on its
@@ -68,7 +79,7 @@ struct Corpus {
     Tensor<cpu> tokenize(const std::vector<std::string>& texts) const { return tokenizer.encode_batch(texts, text_len).ids; }
 };
 
-inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
+inline Corpus load_corpus(const std::string& vocab, const DataSizes& s, const Augmentations& augs) {
     using namespace omni;
     Corpus c{.sets = {}, .audio_train_labels = {}, .audio_test_labels = {}, .audio_words = {}, .tokenizer = data::WordPiece::from_file(vocab), .text_len = s.text_len};
 
@@ -82,7 +93,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
         m.probe = std::min(s.image_probe, m.train);
         m.test = te.size();
         m.classes = 10;
-        const data::AugmentConfig aug = s.image_aug;
+        const data::AugmentConfig aug = augs.image;
         const Tensor<cpu> train_images = tr.images, test_images = te.images;
         m.views = [=](std::span<const std::int64_t> idx, Generator& g) { return data::augment_views(take(train_images, idx), aug, g); };
         m.train_batch = [=](std::span<const std::int64_t> idx) { return data::eval_transform(take(train_images, idx), aug); };
@@ -151,7 +162,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
         const auto ds = data::load_text_tsv(s.glosses, s.text_train + s.text_test);
         if (ds.size() < s.text_train + s.text_test)  // a smaller file would quietly pretrain on less
             throw value_error("omni_c_demo", "expected " + std::to_string(s.text_train + s.text_test) + " glosses in " + (s.glosses.empty() ? std::string("glosses.tsv") : s.glosses) + ", got " +
-                                                 std::to_string(ds.size()) + " (scripts/data/wordnet_text.py --count 50000, or a smaller --text-train)");
+                                                 std::to_string(ds.size()) + " (scripts/data/wordnet_text.py --count 50000, or a smaller --set sizes.text_train=N)");
         const std::int64_t n = ds.size(), ntr = n - s.text_test;
         const Tensor<cpu> ids = c.tokenize(ds.texts);
         ModalitySet& m = c[modality::text];
@@ -160,7 +171,7 @@ inline Corpus load_corpus(const std::string& vocab, const DataSizes& s) {
         m.probe = std::min(s.text_probe, ntr);
         m.test = s.text_test;
         m.classes = 45;  // WordNet lexicographer files
-        data::TextAugmentOptions to = s.text_aug;
+        data::TextAugmentOptions to = augs.text;
         to.seq_len = s.text_len;
         m.views = [ids, to](std::span<const std::int64_t> idx, Generator& g) {
             const Tensor<cpu> b = take(ids, idx);

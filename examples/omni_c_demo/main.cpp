@@ -4,10 +4,11 @@
 //   linear probes on frozen CLS features (vs a randomly initialised encoder and raw inputs),
 //   SAIL alignment with CLIP-style zero-shot classification and audio-to-image retrieval,
 //   alignment/uniformity of the projected embeddings, parameter and memory counts.
-// Writes results.md, loss and t-SNE plots (gnuplot) and checkpoints to --out. A rerun resumes
-// finished pretraining from its checkpoints.
+// Writes results.md, loss and t-SNE plots (gnuplot), checkpoints and the options it ran with
+// (options.json) to --out. A rerun resumes finished pretraining from its checkpoints.
 //
-//   omni_c_demo --vocab vocab.txt [--out DIR] [--steps S] [--batch B] [--threads T] [--quick]
+//   omni_c_demo --vocab vocab.txt [--options FILE] [--out DIR] [--steps S] [--threads T] [--quick] [--set KEY=VALUE ...]
+// (settings: options.hpp and options.json; docs/omni_c.md)
 #include <omni/io/checkpoint.hpp>
 #include <omni/loss/metrics.hpp>
 #include <omni/train/finetune.hpp>
@@ -23,6 +24,7 @@
 #include <tuple>
 
 #include "data.hpp"
+#include "options.hpp"
 #include "tsne.hpp"
 
 namespace {
@@ -34,151 +36,7 @@ using A = autodiff<cpu>;
 using Omni = models::OmniC<A, modality::image, modality::audio, modality::text>;
 constexpr std::array<modality, 3> all_modalities{modality::image, modality::audio, modality::text};
 
-struct Options {
-    std::string vocab, out = "omni_c_demo_out";
-    std::int64_t steps = 300;  // per modality (200 left text within noise of a 5-point gain; docs/omni_c.md)
-    std::int64_t batch = 64;
-    int threads = 0;
-    bool quick = false;
-    bool probe_only = false;  // pretrain Omni-C only and probe it against random init (for tuning)
-    std::uint64_t seed = 42;
-    demo::DataSizes sizes;
-    models::OmniCConfig model = models::omni_c_tiny;
-    train::ProbeOptions probe{.epochs = 40, .warmup_epochs = 4, .batch_size = 128, .lr = 1e-3, .min_lr = 1e-5, .weight_decay = 1e-4, .standardize = true};
-    // --probe-select: every probe picks its epochs, lr and weight decay on a fifth of its training
-    // labels (train::ProbeGrid's defaults) instead of using `probe`'s; the test split stays unseen.
-    bool probe_select = false;
-    train::SailOptions sail{.epochs = 30, .batch_size = 256, .lr = 1e-3};
-    train::FinetuneOptions finetune{.adapter = {.kind = nn::adapter_kind::sbora_fa, .rank = 32, .alpha = 32}, .epochs = 2, .warmup_epochs = 0,
-                                    .batch_size = 64, .lr = 1e-3, .min_lr = 1e-5, .weight_decay = 0.1,
-                                    // The reference's weak crops (down to 20% of a 28-pixel image) cost
-                                    // image 12 points in two epochs; clean inputs do not overfit in two.
-                                    .augment = false};
-    std::string image_aug = "omni_c";
-    std::string text_aug;  // --text-aug MASK:DELETE as given; empty: the reference's 0.15:0.1
-    std::vector<std::string> no_decay;  // --no-decay NAME[,NAME...]: parameters spared weight decay
-    std::map<std::string, double> lr_scale;  // --lr-scale NAME=X[,...]: parameters at X times the lr
-    bool bf16 = false;  // pretrain with bf16 matmuls (AMX) where the CPU has them
-    double temperature = 0.07, lr = 1e-3;  // tuned on this data (docs/omni_c.md); the paper: 0.05, 1e-4
-    std::map<modality, double> modality_temperature;  // overrides of `temperature`
-    std::map<modality, std::int64_t> modality_weight;  // steps per round-robin turn (default 1): S * weight steps
-    std::string expert;  // --probe-only: pretrain this modality's expert instead of Omni-C (recipe sweeps)
-};
-
-Options parse(int argc, char** argv) {
-    Options o;
-    if (const char* v = std::getenv("OMNI_VOCAB")) o.vocab = v;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const auto next = [&]() -> std::string {
-            if (i + 1 >= argc) throw value_error("omni_c_demo", "expected a value after " + a + ", got none");
-            return argv[++i];
-        };
-        if (a == "--vocab") o.vocab = next();
-        else if (a == "--out") o.out = next();
-        else if (a == "--steps") o.steps = std::stoll(next());
-        else if (a == "--batch") o.batch = std::stoll(next());
-        else if (a == "--threads") o.threads = std::stoi(next());
-        else if (a == "--seed") o.seed = std::stoull(next());
-        else if (a == "--lr") o.lr = std::stod(next());
-        else if (a == "--temperature") o.temperature = std::stod(next());
-        else if (a == "--image-temperature") o.modality_temperature[modality::image] = std::stod(next());
-        else if (a == "--audio-temperature") o.modality_temperature[modality::audio] = std::stod(next());
-        else if (a == "--text-temperature") o.modality_temperature[modality::text] = std::stod(next());
-        else if (a == "--image-weight") o.modality_weight[modality::image] = std::stoll(next());
-        else if (a == "--audio-weight") o.modality_weight[modality::audio] = std::stoll(next());
-        else if (a == "--text-weight") o.modality_weight[modality::text] = std::stoll(next());
-        else if (a == "--expert") {
-            o.expert = next();
-            if (o.expert != "image" && o.expert != "audio" && o.expert != "text")
-                throw value_error("omni_c_demo", "expected --expert image, audio or text, got '" + o.expert + "'");
-        }
-        else if (a == "--image-train") o.sizes.image_train = std::stoll(next());
-        else if (a == "--text-train") o.sizes.text_train = std::stoll(next());
-        else if (a == "--image-probe") o.sizes.image_probe = std::stoll(next());
-        else if (a == "--text-probe") o.sizes.text_probe = std::stoll(next());
-        else if (a == "--image-aug") {
-            const std::string v = next();
-            if (v == "omni_c") o.sizes.image_aug = data::omni_c_augment(28);
-            else if (v.rfind("small", 0) == 0)  // small or small:CROP_MIN
-                o.sizes.image_aug = data::simclr_small_augment(28, v.size() > 6 ? std::stod(v.substr(6)) : 0.08);
-            else throw value_error("omni_c_demo", "expected --image-aug omni_c, small or small:CROP_MIN, got '" + v + "'");
-            o.image_aug = v;
-        }
-        else if (a == "--text-aug") {  // view 1's mask and delete rates; view 2 scales them as the reference
-            const std::string v = next();
-            const auto colon = v.find(':');
-            if (colon == std::string::npos) throw value_error("omni_c_demo", "expected --text-aug MASK:DELETE, got '" + v + "'");
-            auto& t = o.sizes.text_aug;
-            t.p_mask = std::stod(v.substr(0, colon));
-            t.p_delete = std::stod(v.substr(colon + 1));
-            const double strong = t.strong_mask_scale * t.p_mask + t.strong_delete_scale * t.p_delete + t.p_swap;
-            if (!(t.p_mask >= 0 && t.p_delete >= 0 && strong <= 1))
-                throw value_error("omni_c_demo", "expected --text-aug rates >= 0 with 1.5 MASK + 1.2 DELETE + 0.05 <= 1 (view 2's bands), got '" + v + "'");
-            o.text_aug = v;
-        }
-        else if (a == "--no-decay") {
-            std::stringstream names(next());
-            for (std::string n; std::getline(names, n, ',');)
-                if (!n.empty()) o.no_decay.push_back(n);
-        }
-        else if (a == "--lr-scale") {
-            std::stringstream items(next());
-            for (std::string item; std::getline(items, item, ',');) {
-                const auto eq = item.find('=');
-                if (eq == std::string::npos || eq == 0)
-                    throw value_error("omni_c_demo", "expected --lr-scale NAME=X[,NAME=X...], got '" + item + "'");
-                o.lr_scale[item.substr(0, eq)] = std::stod(item.substr(eq + 1));  // pretrain checks the name and the factor
-            }
-        }
-        else if (a == "--dim") o.model.dim = o.model.head_hidden = o.model.head_out = std::stoll(next());
-        else if (a == "--depth") o.model.depth = std::stoll(next());
-        else if (a == "--heads") o.model.heads = std::stoll(next());
-        else if (a == "--image-patch") o.model.image_patch = std::stoll(next());
-        else if (a == "--bf16") o.bf16 = true;
-        else if (a == "--text-mask") o.model.mask_text_padding = true;
-        else if (a == "--glosses") o.sizes.glosses = next();
-        else if (a == "--quick") o.quick = true;
-        else if (a == "--probe-only") o.probe_only = true;
-        else if (a == "--paper-probe") o.probe = train::ProbeOptions{};  // the reference protocol exactly
-        else if (a == "--probe-select") o.probe_select = true;
-        else if (a == "--probe-epochs") o.probe.epochs = std::stoll(next());
-        else if (a == "--probe-lr") o.probe.lr = std::stod(next());
-        else if (a == "--probe-wd") o.probe.weight_decay = std::stod(next());
-        else if (a == "--ft-epochs") o.finetune.epochs = std::stoll(next());
-        else if (a == "--ft-lr") o.finetune.lr = std::stod(next());
-        else if (a == "--ft-aug") o.finetune.augment = true;
-        else if (a == "--ft-rank") o.finetune.adapter.rank = o.finetune.adapter.alpha = std::stoll(next());
-        else if (a == "--help" || a == "-h") {
-            std::cout << "omni_c_demo --vocab vocab.txt [--out DIR] [--steps S per modality] [--batch B] [--threads T]\n"
-                         "            [--lr LR] [--temperature T] [--image-temperature T] [--audio-temperature T] [--text-temperature T]\n"
-                         "            [--image-weight W] [--audio-weight W] [--text-weight W]\n"
-                         "            [--image-train N] [--image-probe N] [--text-train N] [--text-probe N] [--glosses TSV] [--seed S]\n"
-                         "            [--image-aug omni_c|small|small:CROP_MIN] [--text-aug MASK:DELETE] [--no-decay NAME,...] [--lr-scale NAME=X,...] [--quick] [--probe-only [--expert MODALITY]] [--paper-probe]\n"
-                         "            [--probe-select] [--probe-epochs E] [--probe-lr LR] [--probe-wd WD] [--ft-epochs E] [--ft-lr LR] [--ft-rank R] [--ft-aug]\n"
-                         "            [--dim D] [--depth L] [--heads H] [--image-patch P] [--bf16] [--text-mask]\n";
-            std::exit(0);
-        } else throw value_error("omni_c_demo", "unknown option '" + a + "' (try --help)");
-    }
-    if (o.model.image_size % o.model.image_patch != 0)
-        throw value_error("omni_c_demo", "expected --image-patch to divide the image size " + std::to_string(o.model.image_size) + ", got " +
-                                             std::to_string(o.model.image_patch));
-    if (o.model.dim % o.model.heads != 0)
-        throw value_error("omni_c_demo", "expected --heads to divide --dim " + std::to_string(o.model.dim) + ", got " + std::to_string(o.model.heads));
-    if (o.vocab.empty()) throw value_error("omni_c_demo", "expected --vocab PATH to a BERT vocab.txt (scripts/text_deps.sh prints one), got none");
-    if (o.quick) {  // a smoke run for CI: tiny data, a few steps, every code path
-        o.steps = std::min<std::int64_t>(o.steps, 6);
-        o.batch = std::min<std::int64_t>(o.batch, 8);
-        o.sizes = {.image_train = 256, .image_probe = 128, .image_test = 64, .audio_clips = 20, .audio_test = 8,
-                   .text_train = 200, .text_probe = 200, .text_test = 60, .text_len = 32, .glosses = o.sizes.glosses};
-        o.model.depth = 2;
-        o.probe.epochs = 5;
-        o.probe.warmup_epochs = 1;
-        o.sail.epochs = 3;
-        o.finetune.epochs = 1;
-    }
-    return o;
-}
+using demo::Options;
 
 // ---- encoders ---------------------------------------------------------------------------------
 
@@ -263,7 +121,7 @@ struct ProbeRow {
     std::string name;
     std::array<double, 3> top1{};
     std::array<train::ProbeResult, 3> fit{};  // the trained classifiers (they start SBoRA: LP-FT)
-    std::array<train::ProbeOptions, 3> used{};  // the probe's settings (chosen per modality under --probe-select)
+    std::array<train::ProbeOptions, 3> used{};  // the probe's settings (chosen per modality under probe_select)
 };
 
 // One probe under the demo's protocol: `o.probe`, or the validation-selected setting.
@@ -437,15 +295,16 @@ std::string millions(std::int64_t n) { return num(static_cast<double>(n) / 1e6, 
 }  // namespace
 
 int main(int argc, char** argv) try {
-    const Options o = parse(argc, argv);
+    const Options o = demo::parse(argc, argv);
     if (o.threads > 0) set_num_threads(o.threads);
     const std::filesystem::path out(o.out);
     std::filesystem::create_directories(out / "checkpoints");
+    train::write_options(out / "options.json", o);  // rerun with --options OUT/options.json
     const auto t0 = std::chrono::steady_clock::now();
     const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
     std::cerr << "omni_c_demo: loading Fashion-MNIST, spoken words and WordNet glosses\n";
-    const Corpus c = demo::load_corpus(o.vocab, o.sizes);
+    const Corpus c = demo::load_corpus(o.vocab, o.sizes, demo::augmentations(o));
     for (modality m : all_modalities)
         std::cerr << "  " << models::name_of(m) << ": " << c[m].train << " train (" << c[m].probe << " probed), " << c[m].test << " test, "
                   << c[m].classes << " classes\n";

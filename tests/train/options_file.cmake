@@ -1,0 +1,9 @@
+# JSON options files (train/options_file.hpp) read with rapidjson, which Debian's cereal also uses
+# (rapidjson-dev in scripts/deps.sh).
+find_path(OMNI_RAPIDJSON_INCLUDE_DIR rapidjson/reader.h)
+if(OMNI_RAPIDJSON_INCLUDE_DIR)
+  omni_add_test(options_file_test train/options_file_test.cpp)
+  target_include_directories(options_file_test PRIVATE ${OMNI_RAPIDJSON_INCLUDE_DIR})
+else()
+  message(STATUS "omni: options_file_test skipped (needs rapidjson, Debian's rapidjson-dev)")
+endif()
