@@ -11,7 +11,7 @@ from pathlib import Path
 
 # Low to high. A new layer directory must be added here, which forces a decision on its place.
 LAYERS = ["core", "tensor", "policy", "backend", "autodiff", "ops", "nn", "loss", "optim",
-          "data", "io", "models", "train"]
+          "data", "io", "models", "train", "report"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 UMBRELLA = "omni.hpp"  # includes everything; exempt as a source, forbidden as a target
 HEADER_SUFFIXES = {".hpp", ".h", ".cuh", ".inl"}
