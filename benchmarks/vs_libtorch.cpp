@@ -32,9 +32,8 @@
 
 namespace {
 
-using omni::models::modality;
 using A = omni::autodiff<omni::cpu>;
-using OmniViT = omni::models::OmniC<A, modality::image>;
+using OmniViT = omni::models::OmniC<A, omni::models::image>;
 using D = omni::Tensor<omni::cpu>;
 using V = omni::Var<omni::cpu>;
 
@@ -102,10 +101,10 @@ D from_torch(const torch::Tensor& t) {
 void copy_weights(OmniViT& m, ViT& t) {
     torch::NoGradGuard ng;
     auto set = [](torch::Tensor dst, const V& src) { dst.copy_(to_torch(src.value()).reshape(dst.sizes())); };
-    set(t->patch->weight, m.patch_embed_image.weight);
-    set(t->patch->bias, m.patch_embed_image.bias);
+    set(t->patch->weight, m.embedder<omni::models::image>().patch_embed.weight);
+    set(t->patch->bias, m.embedder<omni::models::image>().patch_embed.bias);
     set(t->cls, m.cls_token);
-    t->pos.copy_(to_torch(m.pos_embed_image.value()).unsqueeze(0));
+    t->pos.copy_(to_torch(m.embedder<omni::models::image>().pos_embed.value()).unsqueeze(0));
     for (std::size_t i = 0; i < t->blocks->size(); ++i) {
         auto b = t->blocks[i]->as<Block>();
         const auto& o = m.blocks[i];
@@ -154,14 +153,14 @@ bool check(Sides& s, std::int64_t batch) {
     // A random linear readout: sum(h^2) of a LayerNorm output is nearly constant, so its
     // gradient would be rounding noise on both sides.
     const D r = D::randn({batch, 768}, g);
-    const V h = s.omni.encode(modality::image, x);
+    const V h = s.omni.template encode<omni::models::image>(x);
     omni::sum(omni::mul(h, V(r))).backward();
     const torch::Tensor ti = to_torch(img);
     const torch::Tensor th = s.torch_model->forward(ti);
     (th * to_torch(r)).sum().backward();
     const double e_fwd = rel_err(h.value(), from_torch(th.detach()));
     const double e_qkv = rel_err(s.omni.blocks[0].attn.qkv.weight.grad(), from_torch(s.torch_model->blocks[0]->as<Block>()->qkv->weight.grad()));
-    const double e_patch = rel_err(s.omni.patch_embed_image.weight.grad(), from_torch(s.torch_model->patch->weight.grad()));
+    const double e_patch = rel_err(s.omni.embedder<omni::models::image>().patch_embed.weight.grad(), from_torch(s.torch_model->patch->weight.grad()));
     const double e_cls = rel_err(s.omni.cls_token.grad(), from_torch(s.torch_model->cls.grad()));
     std::cout << "agreement (max |diff| / max |torch|): features " << e_fwd << ", d qkv[0] " << e_qkv << ", d patch " << e_patch << ", d cls " << e_cls << "\n";
     bool ok = e_fwd < 1e-4 && e_qkv < 1e-3 && e_patch < 1e-3 && e_cls < 1e-3;
@@ -169,7 +168,7 @@ bool check(Sides& s, std::int64_t batch) {
         // bf16 operands (8 significant bits) through 12 blocks: close to fp32, far from equal.
         omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
         omni::no_grad ng;
-        const D hb = s.omni.encode(modality::image, x).value(), ht = from_torch(th.detach());
+        const D hb = s.omni.template encode<omni::models::image>(x).value(), ht = from_torch(th.detach());
         const double e_l2 = rel_l2(hb, ht), e_max = rel_err(hb, ht);
         std::cout << "bf16 matmuls (AMX): features ||diff|| / ||torch|| " << e_l2 << ", max |diff| / max |torch| " << e_max << " from libtorch's fp32\n";
         ok = ok && e_l2 < 2e-2;
@@ -200,8 +199,8 @@ double peak_rss_mib(bool omni_side, std::int64_t batch) {
         omni::Generator g(3);
         const D img = D::randn({batch, 3, 224, 224}, g);
         if (omni_side) {
-            omni::models::OmniC<omni::cpu, modality::image> m(omni::models::omni_c_vit_b32, g);
-            (void)m.encode(modality::image, img);
+            omni::models::OmniC<omni::cpu, omni::models::image> m(omni::models::omni_c_vit_b32, g);
+            (void)m.encode<omni::models::image>(img);
         } else {
             torch::InferenceMode im;
             ViT t(768, 12, 12, 32, 50);
@@ -257,14 +256,14 @@ int main(int argc, char** argv) try {
 
     const std::function<void()> omni_fwd = [&] {
         omni::no_grad ng;
-        (void)s.omni.encode(modality::image, V(img));
+        (void)s.omni.template encode<omni::models::image>(V(img));
     };
     const std::function<void()> torch_fwd = [&] {
         torch::InferenceMode im;
         (void)s.torch_model->forward(timg);
     };
     const std::function<void()> omni_fb = [&] {
-        omni::mean(omni::square(s.omni.encode(modality::image, V(img)))).backward();
+        omni::mean(omni::square(s.omni.template encode<omni::models::image>(V(img)))).backward();
         opt_o.zero_grad();
     };
     const std::function<void()> torch_fb = [&] {
@@ -272,7 +271,7 @@ int main(int argc, char** argv) try {
         opt_t.zero_grad();
     };
     const std::function<void()> omni_step = [&] {
-        omni::mean(omni::square(s.omni.encode(modality::image, V(img)))).backward();
+        omni::mean(omni::square(s.omni.template encode<omni::models::image>(V(img)))).backward();
         opt_o.step();
         opt_o.zero_grad();
     };
@@ -325,9 +324,9 @@ int main(int argc, char** argv) try {
     if (amx) {
         {
             omni::no_grad ng;
-            const D h32 = s.omni.encode(modality::image, V(img)).value();
+            const D h32 = s.omni.template encode<omni::models::image>(V(img)).value();
             omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
-            const D hb = s.omni.encode(modality::image, V(img)).value(), ht = h32;
+            const D hb = s.omni.template encode<omni::models::image>(V(img)).value(), ht = h32;
             bf16_l2 = rel_l2(hb, ht);
             bf16_max = rel_err(hb, ht);
         }

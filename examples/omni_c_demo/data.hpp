@@ -18,7 +18,13 @@ namespace demo {
 
 using omni::Tensor;
 using omni::cpu;
-using omni::models::modality;
+// The demo's three data sets. The values are their positions in the demo's model list (image,
+// audio, text); the library's trainers take a modality by name (name_of).
+enum class modality : int { image = 0, audio = 1, text = 2 };
+inline const char* name_of(modality m) {
+    constexpr const char* n[] = {"image", "audio", "text"};
+    return n[static_cast<int>(m)];
+}
 
 struct DataSizes {
     std::int64_t image_train = 12000, image_probe = 6000, image_test = 2000;

@@ -31,9 +31,10 @@ namespace {
 
 using namespace omni;
 using demo::Corpus;
-using models::modality;
+using demo::modality;
+using demo::name_of;
 using A = autodiff<cpu>;
-using Omni = models::OmniC<A, modality::image, modality::audio, modality::text>;
+using Omni = models::OmniC<A, models::image, models::audio, models::text>;
 constexpr std::array<modality, 3> all_modalities{modality::image, modality::audio, modality::text};
 
 using demo::Options;
@@ -48,7 +49,7 @@ struct System {
 
 template <class M> System system_of(std::string name, const M& model) {
     return {std::move(name), [&model](modality m, std::int64_t n, const train::BatchMaker& b, bool project) {
-                return train::encode(model, m, n, b, 256, project);
+                return train::encode(model, name_of(m), n, b, 256, project);
             }};
 }
 
@@ -68,9 +69,16 @@ Features features_of(const System& s, const Corpus& c) {
 
 // ---- pretraining ------------------------------------------------------------------------------
 
+// The options' per-modality maps keyed by the modality's name, as the trainers take them.
+template <class T> std::map<std::string, T> by_name(const std::map<modality, T>& m) {
+    std::map<std::string, T> out;
+    for (const auto& [k, v] : m) out.emplace(name_of(k), v);
+    return out;
+}
+
 std::vector<train::ModalityViews> views_for(const Corpus& c, std::initializer_list<modality> ms) {
     std::vector<train::ModalityViews> v;
-    for (modality m : ms) v.push_back({m, c[m].train, c[m].views});
+    for (modality m : ms) v.push_back({name_of(m), c[m].train, c[m].views});
     return v;
 }
 
@@ -79,8 +87,8 @@ std::vector<train::ModalityViews> views_for(const Corpus& c, std::initializer_li
 std::string recipe_tag(const Options& o) {
     std::ostringstream s;
     s << "_s" << o.steps << "_b" << o.batch << "_lr" << o.lr << "_t" << o.temperature;
-    for (const auto& [m, t] : o.modality_temperature) s << "_t" << models::name_of(m) << t;
-    for (const auto& [m, w] : o.modality_weight) s << "_w" << models::name_of(m) << w;
+    for (const auto& [m, t] : o.modality_temperature) s << "_t" << name_of(m) << t;
+    for (const auto& [m, w] : o.modality_weight) s << "_w" << name_of(m) << w;
     s << "_seed" << o.seed << (o.image_aug == "omni_c" ? "" : "_" + o.image_aug) << (o.text_aug.empty() ? "" : "_text" + o.text_aug);
     for (const std::string& n : o.no_decay) s << "_nd" << n;
     for (const auto& [n, x] : o.lr_scale) s << "_lrs" << n << x;
@@ -95,7 +103,7 @@ std::string recipe_tag(const Options& o) {
 // ", times 3 for image" where a modality takes several steps per round-robin turn.
 std::string weights_note(const Options& o) {
     std::string s;
-    for (const auto& [m, w] : o.modality_weight) s += ", times " + std::to_string(w) + " for " + models::name_of(m);
+    for (const auto& [m, w] : o.modality_weight) s += ", times " + std::to_string(w) + " for " + name_of(m);
     return s;
 }
 
@@ -104,8 +112,8 @@ train::PretrainResult pretrain(M& model, const Corpus& c, std::initializer_list<
     std::int64_t turn = 0;  // steps per round-robin turn over `ms`
     for (const modality m : ms) turn += o.modality_weight.contains(m) ? o.modality_weight.at(m) : 1;
     const train::PretrainOptions po{.batch_size = o.batch, .steps = o.steps * turn, .lr = o.lr,
-                              .weight_decay = 0.1, .no_weight_decay = o.no_decay, .lr_scale = o.lr_scale, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = o.modality_temperature,
-                              .modality_weight = o.modality_weight,
+                              .weight_decay = 0.1, .no_weight_decay = o.no_decay, .lr_scale = o.lr_scale, .warmup = 0.1, .temperature = o.temperature, .modality_temperature = by_name(o.modality_temperature),
+                              .modality_weight = by_name(o.modality_weight),
                               .seed = o.seed, .checkpoint = (std::filesystem::path(o.out) / "checkpoints" / (tag + recipe_tag(o) + ".ckpt")).string(),
                               .checkpoint_every = 100,
                               // a cached run from other kernels would mix two code versions in one table
@@ -204,26 +212,26 @@ SailRow sail_row(const System& s, const Features& f, const Corpus& c, const Opti
     };
     const int I = static_cast<int>(modality::image), Au = static_cast<int>(modality::audio);
     const std::vector<train::PairedFeatures> sets{
-        {modality::image, f.train[I], modality::text, pair_with(img_caps, c[modality::image].train_y, static_cast<std::int64_t>(image_train_templates.size()))},
-        {modality::audio, f.train[Au], modality::text, pair_with(aud_caps, c[modality::audio].train_y, static_cast<std::int64_t>(audio_train_templates.size()))}};
+        {"image", f.train[I], "text", pair_with(img_caps, c[modality::image].train_y, static_cast<std::int64_t>(image_train_templates.size()))},
+        {"audio", f.train[Au], "text", pair_with(aud_caps, c[modality::audio].train_y, static_cast<std::int64_t>(audio_train_templates.size()))}};
     Generator ga(o.seed + 11);
     train::SailAligner al({.in = f.train[I].size(1), .out = o.model.head_out}, ga);
     train::train_sail(al, sets, o.sail);
 
     SailRow r{s.name};
     const Tensor<cpu> img_prompts = prompt_features(s, c, fashion, image_test_templates);
-    r.image_zero_shot = train::top1(train::zero_shot(al, modality::image, f.test[I], modality::text, img_prompts, 10), c[modality::image].test_y);
+    r.image_zero_shot = train::top1(train::zero_shot(al, "image", f.test[I], "text", img_prompts, 10), c[modality::image].test_y);
     const Tensor<cpu> aud_prompts = prompt_features(s, c, c.audio_words, audio_test_templates);
-    r.audio_zero_shot = train::top1(train::zero_shot(al, modality::audio, f.test[Au], modality::text, aud_prompts, 20), c[modality::audio].test_y);
+    r.audio_zero_shot = train::top1(train::zero_shot(al, "audio", f.test[Au], "text", aud_prompts, 20), c[modality::audio].test_y);
     // Spoken Fashion-MNIST class names -> test images, through the joint space only.
     std::vector<std::int64_t> q;
     for (std::size_t i = 0; i < c.audio_test_labels.size(); ++i)
         if (c.audio_test_labels[i] < 10) q.push_back(static_cast<std::int64_t>(i));
     if (!q.empty()) {
-        const Tensor<cpu> qe = al.embed(modality::audio, index_select(f.test[Au], 0, Tensor<cpu>::from_data(q, {static_cast<std::int64_t>(q.size())})));
+        const Tensor<cpu> qe = al.embed("audio", index_select(f.test[Au], 0, Tensor<cpu>::from_data(q, {static_cast<std::int64_t>(q.size())})));
         std::vector<std::int64_t> ql;
         for (auto i : q) ql.push_back(c.audio_test_labels[i]);
-        const Tensor<cpu> ge = al.embed(modality::image, f.test[I]);
+        const Tensor<cpu> ge = al.embed("image", f.test[I]);
         r.audio_to_image_p10 = train::precision_at_k(qe, ql, ge, c[modality::image].test_y.to_vector<std::int64_t>(), std::min<std::int64_t>(10, ge.size(0)));
     }
     return r;
@@ -241,7 +249,7 @@ template <class M> void geometry(GeometryRow& row, const M& model, const Corpus&
     const std::int64_t n = std::min<std::int64_t>(512, c[m].train);
     const auto idx = demo::iota(0, n);
     auto [v1, v2] = c[m].views(idx, g);
-    const Tensor<cpu> z1 = nn::value_of(model.forward(m, Var<cpu>(v1))), z2 = nn::value_of(model.forward(m, Var<cpu>(v2)));
+    const Tensor<cpu> z1 = nn::value_of(model.forward(model.modality_index(name_of(m)), Var<cpu>(v1))), z2 = nn::value_of(model.forward(model.modality_index(name_of(m)), Var<cpu>(v2)));
     row.alignment[static_cast<int>(m)] = loss::alignment(z1, z2).item<double>();
     row.uniformity[static_cast<int>(m)] = loss::uniformity(z1).item<double>();
 }
@@ -259,12 +267,12 @@ double sbora(M& model, const Corpus& c, modality m, const Options& o, const trai
     fo.seed = o.seed;
     fo.init_weight = probe.weight;
     fo.init_bias = probe.bias;
-    return train::finetune(model, m, tr, te, d.classes, fo).final_top1;
+    return train::finetune(model, name_of(m), tr, te, d.classes, fo).final_top1;
 }
 
 // ---- counts -------------------------------------------------------------------------------------
 
-template <modality... Ms> std::int64_t count_params(const models::OmniCConfig& cfg) {
+template <class... Ms> std::int64_t count_params(const models::OmniCConfig& cfg) {
     Generator g(0);
     models::OmniC<cpu, Ms...> m(cfg, g);
     return nn::parameter_count(m);
@@ -276,7 +284,7 @@ template <class M> std::int64_t inference_peak(const M& model, const Corpus& c, 
     auto& mem = cpu::memory();
     mem.reset_peak();
     const std::int64_t before = mem.current.load();
-    for (modality m : ms) train::encode(model, m, 1, c[m].test_batch, 1);
+    for (modality m : ms) train::encode(model, name_of(m), 1, c[m].test_batch, 1);
     return mem.peak.load() - before;
 }
 
@@ -306,7 +314,7 @@ int main(int argc, char** argv) try {
     std::cerr << "omni_c_demo: loading Fashion-MNIST, spoken words and WordNet glosses\n";
     const Corpus c = demo::load_corpus(o.vocab, o.sizes, demo::augmentations(o));
     for (modality m : all_modalities)
-        std::cerr << "  " << models::name_of(m) << ": " << c[m].train << " train (" << c[m].probe << " probed), " << c[m].test << " test, "
+        std::cerr << "  " << name_of(m) << ": " << c[m].train << " train (" << c[m].probe << " probed), " << c[m].test << " test, "
                   << c[m].classes << " classes\n";
 
     // Same seed, same initial weights: the random-init baseline is Omni-C before pretraining.
@@ -330,7 +338,7 @@ int main(int argc, char** argv) try {
             return r.final_top1;
         };
         const auto feats = [&](const Omni& model) {
-            return probe(train::encode(model, m, d.probe, d.train_batch), train::encode(model, m, d.test, d.test_batch));
+            return probe(train::encode(model, name_of(m), d.probe, d.train_batch), train::encode(model, name_of(m), d.test, d.test_batch));
         };
         const double raw = probe(d.raw_train, d.raw_test), init = feats(random_init), expert = feats(omni_c);
         std::cout << o.expert << ": raw " << pct(raw) << ", random init " << pct(init) << ", expert " << pct(expert) << ", gain " << pct(expert - init)
@@ -361,9 +369,9 @@ int main(int argc, char** argv) try {
     const System s_random = system_of("Random init", random_init), s_omni = system_of("Omni-C (separate heads)", omni_c),
                  s_shared = system_of("Omni-C (shared head)", shared);
     const System s_expert{"Experts (one per modality)", [&](modality m, std::int64_t n, const train::BatchMaker& b, bool project) {
-                              if (m == modality::image) return train::encode(expert_image, m, n, b, 256, project);
-                              if (m == modality::audio) return train::encode(expert_audio, m, n, b, 256, project);
-                              return train::encode(expert_text, m, n, b, 256, project);
+                              if (m == modality::image) return train::encode(expert_image, name_of(m), n, b, 256, project);
+                              if (m == modality::audio) return train::encode(expert_audio, name_of(m), n, b, 256, project);
+                              return train::encode(expert_text, name_of(m), n, b, 256, project);
                           }};
     std::vector<std::pair<const System*, Features>> feats;
     for (const System* s : {&s_random, &s_expert, &s_omni, &s_shared}) feats.emplace_back(s, features_of(*s, c));
@@ -393,7 +401,7 @@ int main(int argc, char** argv) try {
         std::int64_t d = 0;
         for (modality m : all_modalities) {
             const std::int64_t n = std::min<std::int64_t>(o.quick ? 20 : 250, c[m].test);
-            const Tensor<cpu> z = l2_normalize(train::encode(model, m, n, c[m].test_batch, 256, true), -1);
+            const Tensor<cpu> z = l2_normalize(train::encode(model, name_of(m), n, c[m].test_batch, 256, true), -1);
             d = z.size(1);
             const auto v = z.to_vector<float>();
             pts.insert(pts.end(), v.begin(), v.end());
@@ -417,8 +425,8 @@ int main(int argc, char** argv) try {
     std::vector<CountRow> counts;
     for (const auto& [label, cfg] : {std::pair{std::string("tiny (this demo)"), o.model}, std::pair{std::string("ViT-B/32 (paper)"), models::omni_c_vit_b32}}) {
         if (o.quick && label != "tiny (this demo)") continue;
-        counts.push_back({label, count_params<modality::image, modality::audio, modality::text>(cfg),
-                          count_params<modality::image>(cfg) + count_params<modality::audio>(cfg) + count_params<modality::text>(cfg)});
+        counts.push_back({label, count_params<models::image, models::audio, models::text>(cfg),
+                          count_params<models::image>(cfg) + count_params<models::audio>(cfg) + count_params<models::text>(cfg)});
     }
     const std::int64_t peak_omni = inference_peak(omni_c, c, {modality::image, modality::audio, modality::text});
     const std::int64_t peak_experts = inference_peak(expert_image, c, {modality::image}) + inference_peak(expert_audio, c, {modality::audio}) +
@@ -438,7 +446,7 @@ int main(int argc, char** argv) try {
         io::Safetensors w;
         w.tensors = io::state_dict(omni_c);
         io::load_weights(copy, w);
-        ft_omni.top1[static_cast<int>(m)] = sbora(copy, c, m, o, probe_omni.fit[static_cast<int>(m)], std::string("sbora omni_c ") + models::name_of(m));
+        ft_omni.top1[static_cast<int>(m)] = sbora(copy, c, m, o, probe_omni.fit[static_cast<int>(m)], std::string("sbora omni_c ") + name_of(m));
     }
 
     // ---- loss curves ----

@@ -20,9 +20,9 @@
 #include "data.hpp"
 
 // Enum names in options files (omni::option_names): "image" rather than 0.
-template <> struct omni::option_names<omni::models::modality> {
-    static constexpr std::array<std::pair<models::modality, std::string_view>, 3> table{
-        {{models::modality::image, "image"}, {models::modality::audio, "audio"}, {models::modality::text, "text"}}};
+template <> struct omni::option_names<demo::modality> {
+    static constexpr std::array<std::pair<demo::modality, std::string_view>, 3> table{
+        {{demo::modality::image, "image"}, {demo::modality::audio, "audio"}, {demo::modality::text, "text"}}};
 };
 template <> struct omni::option_names<omni::nn::adapter_kind> {
     static constexpr std::array<std::pair<nn::adapter_kind, std::string_view>, 2> table{
@@ -35,7 +35,6 @@ template <> struct omni::option_names<omni::train::sail_loss> {
 
 namespace demo {
 
-using omni::models::modality;
 namespace train = omni::train;
 namespace models = omni::models;
 

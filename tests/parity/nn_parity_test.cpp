@@ -176,21 +176,22 @@ TEST(Parity, GramLoss) {
 // A small Omni-C with all three embedders, the shared backbone and three heads; two views per
 // modality, NT-Xent (tau 0.05) per modality, summed. Positions must match before loading.
 void check_omni_c(const char* name, bool mask_text_padding) {
-    using omni::models::modality;
     omni::Generator g(1);
     const omni::models::OmniCConfig cfg{.dim = 32, .depth = 2, .heads = 4, .image_size = 14, .image_patch = 7, .audio_mels = 16,
                                         .audio_frames = 32, .audio_patch = 8, .vocab = 50, .text_len = 6, .head_hidden = 32, .head_out = 32,
                                         .mask_text_padding = mask_text_padding};
-    omni::models::OmniC<A, modality::image, modality::audio, modality::text> m(cfg, g);
+    omni::models::OmniC<A, omni::models::image, omni::models::audio, omni::models::text> m(cfg, g);
     const auto f = load_case(name);
     for (const char* b : {"pos_embed_image", "pos_embed_audio", "pos_embed_text"}) {
-        const V& mine = std::string(b) == "pos_embed_image" ? m.pos_embed_image : std::string(b) == "pos_embed_audio" ? m.pos_embed_audio : m.pos_embed_text;
+        const V& mine = std::string(b) == "pos_embed_image"   ? m.embedder<omni::models::image>().pos_embed
+                        : std::string(b) == "pos_embed_audio" ? m.embedder<omni::models::audio>().pos_embed
+                                                              : m.embedder<omni::models::text>().pos_embed;
         EXPECT_LE(rel_error(mine.value(), f.at(b)), 1e-7) << b;
     }
     check(name, m, {"image1", "image2", "audio1", "audio2", "text1", "text2"}, [&](auto& m, Inputs& i) {
         V total;
-        for (modality mod : {modality::image, modality::audio, modality::text}) {
-            const std::string n = omni::models::name_of(mod);
+        for (std::size_t mod = 0; mod < m.modality_count; ++mod) {
+            const std::string n(m.modality_name(mod));
             const V z1 = m.forward(mod, i[n + "1"]), z2 = m.forward(mod, i[n + "2"]);
             EXPECT_LE(rel_error(z1.value(), f.at("emb." + n + "1")), tolerance) << n;
             EXPECT_LE(rel_error(z2.value(), f.at("emb." + n + "2")), tolerance) << n;

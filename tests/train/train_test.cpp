@@ -13,6 +13,7 @@
 #include "omni/backend/cpu.hpp"
 #include "omni/data/text/augment.hpp"
 #include "omni/io/checkpoint.hpp"
+#include "omni/models/omni_c.hpp"
 #include "omni/train/finetune.hpp"
 #include "omni/train/probe_selection.hpp"
 #include "omni/train/sail.hpp"
@@ -21,7 +22,6 @@ using D = omni::Tensor<omni::cpu>;
 using A = omni::autodiff<omni::cpu>;
 using V = omni::Var<omni::cpu>;
 namespace fs = std::filesystem;
-using omni::models::modality;
 
 namespace {
 
@@ -39,7 +39,7 @@ omni::models::OmniCConfig micro() {
     return c;
 }
 
-using Micro = omni::models::OmniC<A, modality::image, modality::text>;
+using Micro = omni::models::OmniC<A, omni::models::image, omni::models::text>;
 
 // 64 synthetic 8x8 "images" and token rows, with noisy views: enough for the loss to fall.
 std::vector<omni::train::ModalityViews> micro_data() {
@@ -62,7 +62,7 @@ std::vector<omni::train::ModalityViews> micro_data() {
         o.mask_id = 3;  // inside the micro vocabulary
         return std::pair{omni::data::augment_text(x, gen, o), omni::data::augment_text_strong(x, gen, o)};
     };
-    return {{modality::image, 64, image_views}, {modality::text, 64, text_views}};
+    return {{"image", 64, image_views}, {"text", 64, text_views}};
 }
 
 std::vector<float> flat_weights(Micro& m) {
@@ -175,8 +175,8 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
     Micro straight(micro(), g1);
     const auto r1 = omni::train::pretrain(straight, data, base);
     ASSERT_EQ(r1.losses.size(), 24u);
-    EXPECT_EQ(r1.modalities[0], 0);  // round robin: image, text, image, ...
-    EXPECT_EQ(r1.modalities[1], 2);
+    EXPECT_EQ(r1.modalities[0], 0);  // round robin: image, text, image, ... (Micro's indices)
+    EXPECT_EQ(r1.modalities[1], 1);
     const auto avg = [](const std::vector<float>& v, std::size_t lo, std::size_t hi) {
         double s = 0;
         for (std::size_t i = lo; i < hi; ++i) s += v[i];
@@ -204,7 +204,6 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
     // A checkpoint of another recipe is refused, not silently continued, and the model is untouched:
     // every option that changes the run's numbers is part of its identity.
     using Options = omni::train::PretrainOptions;
-    using omni::models::modality;
     const std::vector<std::pair<const char*, std::function<void(Options&)>>> changes = {
         {"lr", [](Options& o) { o.lr = 1e-2; }},
         {"min_lr", [](Options& o) { o.min_lr = 1e-5; }},
@@ -214,8 +213,8 @@ TEST(Pretrain, LossFallsAndAnInterruptedRunResumesBitExactly) {
         {"batch_size", [](Options& o) { o.batch_size = 8; }},
         {"steps", [](Options& o) { o.steps = 30; }},
         {"seed", [](Options& o) { o.seed = 4; }},
-        {"modality_temperature", [](Options& o) { o.modality_temperature = {{modality::text, 0.5}}; }},
-        {"modality_weight", [](Options& o) { o.modality_weight = {{modality::image, 2}}; }},
+        {"modality_temperature", [](Options& o) { o.modality_temperature = {{"text", 0.5}}; }},
+        {"modality_weight", [](Options& o) { o.modality_weight = {{"image", 2}}; }},
         {"lr_scale", [](Options& o) { o.lr_scale = {{"text_embed.weight", 3.0}}; }},
         {"no_weight_decay", [](Options& o) { o.no_weight_decay = {"text_embed.weight"}; }},
     };
@@ -315,41 +314,41 @@ TEST(Pretrain, PerModalityTemperatureOverridesOnlyItsModality) {
     };
     const auto plain = run(base);
     auto same = base;
-    same.modality_temperature = {{modality::image, 0.2}};
+    same.modality_temperature = {{"image", 0.2}};
     EXPECT_EQ(run(same), plain);
     auto sharp_text = base;
-    sharp_text.modality_temperature = {{modality::text, 0.05}};
+    sharp_text.modality_temperature = {{"text", 0.05}};
     const auto l = run(sharp_text);
     EXPECT_EQ(l[0], plain[0]);  // step 0: image, untouched
     EXPECT_NE(l[1], plain[1]);  // step 1: text, at 0.05
     auto bad = base;
-    bad.modality_temperature = {{modality::text, 0.0}};
+    bad.modality_temperature = {{"text", 0.0}};
     EXPECT_THROW(run(bad), omni::value_error);
 }
 
 TEST(Pretrain, ModalityWeightGivesAModalitySeveralStepsPerTurn) {
     const auto data = micro_data();  // image, text: 64 items each
     omni::train::PretrainOptions o{.batch_size = 16, .steps = 6, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr};
-    o.modality_weight = {{modality::image, 2}, {modality::audio, 5}};  // audio has no data here: ignored
+    o.modality_weight = {{"image", 2}, {"audio", 5}};  // audio has no data here: ignored
     omni::Generator g(11);
     Micro m(micro(), g);
     const auto r = omni::train::pretrain(m, data, o);
-    const auto I = static_cast<std::int32_t>(modality::image), T = static_cast<std::int32_t>(modality::text);
+    const std::int32_t I = 0, T = 1;  // the model's indices: Micro lists image, text
     EXPECT_EQ(r.modalities, (std::vector<std::int32_t>{I, I, T, I, I, T}));
     auto unit = o;  // weight 1 is the plain round robin
-    unit.modality_weight = {{modality::image, 1}};
+    unit.modality_weight = {{"image", 1}};
     omni::Generator g2(11);
     Micro m2(micro(), g2);
     EXPECT_EQ(omni::train::pretrain(m2, data, unit).modalities, (std::vector<std::int32_t>{I, T, I, T, I, T}));
     auto bad = o;
-    bad.modality_weight = {{modality::text, 0}};
+    bad.modality_weight = {{"text", 0}};
     try {
         omni::train::pretrain(m2, data, bad);
         FAIL() << "a zero weight must throw";
     } catch (const omni::value_error& e) {
         EXPECT_NE(std::string(e.what()).find("expected a turn weight >= 1 for text, got 0"), std::string::npos) << e.what();
     }
-    bad.modality_weight = {{modality::image, 2}};
+    bad.modality_weight = {{"image", 2}};
     bad.schedule = omni::data::ModalitySchedule::proportional;
     EXPECT_THROW(omni::train::pretrain(m2, data, bad), omni::value_error);
 }
@@ -372,6 +371,33 @@ TEST(Pretrain, RejectsBadOptionsAndReportsDivergence) {
     } catch (const omni::value_error& e) {
         EXPECT_NE(std::string(e.what()).find("loss became NaN at step 0 (image)"), std::string::npos) << e.what();
     }
+}
+
+TEST(Pretrain, NamesModalitiesByTheModelsList) {
+    // The data name the model's modalities; a name the model lacks fails before any step.
+    auto data = micro_data();
+    data[1].modality = "audio";
+    omni::Generator g(1);
+    Micro m(micro(), g);
+    try {
+        omni::train::pretrain(m, data, {.batch_size = 16, .steps = 2, .progress = nullptr});
+        FAIL() << "audio is not one of Micro's modalities";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("expected one of the model's modalities (image, text), got 'audio'"), std::string::npos) << e.what();
+    }
+    // Another list order records the other model's indices, with the same losses (the data order rules the schedule).
+    using Reversed = omni::models::OmniC<A, omni::models::text, omni::models::image>;
+    omni::Generator g1(11);
+    Reversed r(micro(), g1);
+    const auto rr = omni::train::pretrain(r, micro_data(), {.batch_size = 16, .steps = 4, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr});
+    EXPECT_EQ(rr.modalities, (std::vector<std::int32_t>{1, 0, 1, 0}));  // image is Reversed's modality 1
+    EXPECT_EQ(Reversed::modality_name(static_cast<std::size_t>(rr.modalities[1])), "text");
+    EXPECT_LT(rr.losses[2], rr.losses[0] + 1.0f);
+    // train::encode and finetune resolve names the same way.
+    const D images = D::randn({4, 3, 8, 8}, g);
+    const auto batch = [&](std::span<const std::int64_t> idx) { return omni::index_select(images, 0, D::from_data(std::vector<std::int64_t>(idx.begin(), idx.end()), {static_cast<std::int64_t>(idx.size())})); };
+    EXPECT_EQ(omni::train::encode(r, "image", 4, batch).to_vector<float>(), r.encode<omni::models::image>(V(images)).value().to_vector<float>());
+    EXPECT_THROW(omni::train::encode(r, "audio", 4, batch), omni::value_error);
 }
 
 // n points in c Gaussian clusters (centres ~ N(0, spread^2), unit noise); labels i % c.
@@ -483,9 +509,9 @@ TEST(Encode, MatchesTheModelBatchByBatchWithoutATape) {
     Micro m(micro(), g);
     const D images = D::randn({5, 3, 8, 8}, g);
     const auto batch = [&](std::span<const std::int64_t> idx) { return images.slice(0, idx.front(), idx.back() + 1); };
-    const D f = omni::train::encode(m, modality::image, 5, batch, 2);
+    const D f = omni::train::encode(m, "image", 5, batch, 2);
     omni::no_grad ng;
-    const D ref = m.encode(modality::image, V(images)).value();
+    const D ref = m.encode<omni::models::image>(V(images)).value();
     const auto a = f.to_vector<float>(), b = ref.to_vector<float>();
     ASSERT_EQ(a.size(), b.size());
     for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5);
@@ -504,13 +530,32 @@ TEST(Sail, AlignsPairedFeaturesZeroShotAndRetrieval) {
     const D fa = omni::add(omni::matmul(za, wa), D::randn({n, d}, g, omni::dtype::f32, 0, 0.3));
     const D fb = omni::add(omni::matmul(za, wb), D::randn({n, d}, g, omni::dtype::f32, 0, 0.3));
     omni::train::SailAligner al({.in = d, .out = 8}, g);
-    const auto losses = omni::train::train_sail(al, {{modality::image, fa, modality::text, fb}}, {.epochs = 30, .batch_size = 64, .lr = 1e-2});
+    const auto losses = omni::train::train_sail(al, {{"image", fa, "text", fb}}, {.epochs = 30, .batch_size = 64, .lr = 1e-2});
     EXPECT_LT(losses.back(), losses.front());
     const D prompts = omni::matmul(protos, wb);  // one template per class
-    EXPECT_GT(omni::train::top1(omni::train::zero_shot(al, modality::image, fa, modality::text, prompts, k), labels), 0.9);
-    EXPECT_GT(omni::train::precision_at_k(al.embed(modality::image, fa), y, al.embed(modality::text, fb), y, 10), 0.9);
-    EXPECT_THROW(omni::train::zero_shot(al, modality::image, fa, modality::text, prompts.slice(0, 0, 4), k), omni::shape_error);
-    EXPECT_THROW(al.embed(modality::image, D::zeros({2, 3})), omni::shape_error);
+    EXPECT_GT(omni::train::top1(omni::train::zero_shot(al, "image", fa, "text", prompts, k), labels), 0.9);
+    EXPECT_GT(omni::train::precision_at_k(al.embed("image", fa), y, al.embed("text", fb), y, 10), 0.9);
+    EXPECT_THROW(omni::train::zero_shot(al, "image", fa, "text", prompts.slice(0, 0, 4), k), omni::shape_error);
+    EXPECT_THROW(al.embed("image", D::zeros({2, 3})), omni::shape_error);
+    try {
+        al.embed("imu", fa);
+        FAIL() << "an aligner without an imu Linear must refuse imu features";
+    } catch (const omni::value_error& e) {
+        EXPECT_NE(std::string(e.what()).find("expected one of its modalities (image, audio, text), got 'imu'"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(omni::train::train_sail(al, {{"image", fa, "imu", fb}}, {.epochs = 1}), omni::value_error);
+    // Any list of modalities, named by the caller: one Linear each, proj_<name>, drawn in list order.
+    omni::Generator g1(4), g2(4);
+    omni::train::SailAligner own({.in = d, .out = 8, .modalities = {"imu", "text"}}, g1);
+    std::vector<std::string> names;
+    omni::nn::for_each_parameter(own, [&](const std::string& n, const V&) { names.push_back(n); });
+    EXPECT_EQ(names[0], "proj_imu.weight");
+    EXPECT_EQ(names[2], "proj_text.weight");
+    omni::train::SailAligner builtin({.in = d, .out = 8}, g2);
+    EXPECT_EQ(own.proj[1].weight.value().to_vector<float>(), builtin.proj[1].weight.value().to_vector<float>());
+    EXPECT_EQ(omni::train::zero_shot(own, "imu", fa, "text", prompts, k).size(), static_cast<std::size_t>(n));
+    omni::Generator g3(4);
+    EXPECT_THROW(omni::train::SailAligner({.in = d, .out = 8, .modalities = {"text", "text"}}, g3), omni::value_error);
 }
 
 TEST(Sail, PrecisionAtKCountsSameLabelNeighbours) {
@@ -562,7 +607,7 @@ TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
     const auto [images, labels] = class_images(g, 256, c, 0.5);
     const auto tr = split_of(images, labels, 0, 192), te = split_of(images, labels, 192, 256);
     const auto qkv_before = m.blocks[0].attn.qkv.weight.value().to_vector<float>();
-    const auto r = omni::train::finetune(m, modality::image, tr, te, c,
+    const auto r = omni::train::finetune(m, "image", tr, te, c,
                                          {.adapter = {.rank = 8, .alpha = 8}, .epochs = 6, .warmup_epochs = 1, .batch_size = 32, .lr = 3e-3,
                                           .progress = nullptr});
     EXPECT_EQ(r.adapted_linears, 4);  // qkv, proj, fc1, fc2 of the one block
@@ -570,7 +615,7 @@ TEST(Finetune, SBoRATrainsOnlyAdaptersAndClassifierAndLearnsTheTask) {
     EXPECT_EQ(r.trainable, 96 * 8 + 32 * 8 + 128 * 8 + 32 * 8 + 4 * 32 + 4);
     EXPECT_EQ(m.blocks[0].attn.qkv.weight.value().to_vector<float>(), qkv_before);  // frozen
     EXPECT_GT(r.final_top1, 0.8);
-    EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, {.epochs = 2, .warmup_epochs = 2, .progress = nullptr}), omni::value_error);
+    EXPECT_THROW(omni::train::finetune(m, "image", tr, te, c, {.epochs = 2, .warmup_epochs = 2, .progress = nullptr}), omni::value_error);
 }
 
 TEST(Finetune, StartsFromALinearProbeClassifier) {
@@ -581,8 +626,8 @@ TEST(Finetune, StartsFromALinearProbeClassifier) {
     const auto tr = split_of(images, labels, 0, 96), te = split_of(images, labels, 96, 128);
     const auto tr_batch = [&](std::span<const std::int64_t> idx) { return tr.batch(idx, nullptr); };
     const auto te_batch = [&](std::span<const std::int64_t> idx) { return te.batch(idx, nullptr); };
-    const auto probe = omni::train::linear_probe(omni::train::encode(m, modality::image, 96, tr_batch), tr.labels,
-                                                 omni::train::encode(m, modality::image, 32, te_batch), te.labels, c,
+    const auto probe = omni::train::linear_probe(omni::train::encode(m, "image", 96, tr_batch), tr.labels,
+                                                 omni::train::encode(m, "image", 32, te_batch), te.labels, c,
                                                  {.epochs = 10, .warmup_epochs = 1, .lr = 1e-2, .standardize = true});
     // A vanishing learning rate leaves the adapters and the classifier where they start: the
     // fine-tune then scores exactly what the probe scored.
@@ -594,12 +639,12 @@ TEST(Finetune, StartsFromALinearProbeClassifier) {
     omni::io::Safetensors w;
     w.tensors = omni::io::state_dict(m);
     omni::io::load_weights(copy, w);
-    EXPECT_DOUBLE_EQ(omni::train::finetune(copy, modality::image, tr, te, c, o).final_top1, probe.final_top1);
+    EXPECT_DOUBLE_EQ(omni::train::finetune(copy, "image", tr, te, c, o).final_top1, probe.final_top1);
     o.init_bias = D{};
-    EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, o), omni::value_error);
+    EXPECT_THROW(omni::train::finetune(m, "image", tr, te, c, o), omni::value_error);
     o.init_bias = probe.bias;
     o.init_weight = probe.weight.slice(1, 0, 8);
-    EXPECT_THROW(omni::train::finetune(m, modality::image, tr, te, c, o), omni::shape_error);
+    EXPECT_THROW(omni::train::finetune(m, "image", tr, te, c, o), omni::shape_error);
 }
 
 // ---- the shared loop keeps every trainer's numbers -----------------------------------------------
@@ -631,7 +676,7 @@ TEST(Golden, EveryTrainerGivesTheBitsItGaveBeforeTheSharedLoop) {
     {
         const auto data = micro_data();
         omni::train::PretrainOptions o{.batch_size = 16, .steps = 0, .epochs = 2, .lr = 3e-3, .temperature = 0.2, .seed = 3, .progress = nullptr};
-        o.modality_weight = {{modality::image, 2}}, o.lr_scale = {{"text_embed.weight", 3.0}}, o.no_weight_decay = {"text_embed.weight"};
+        o.modality_weight = {{"image", 2}}, o.lr_scale = {{"text_embed.weight", 3.0}}, o.no_weight_decay = {"text_embed.weight"};
         omni::Generator g(11);
         Micro m(micro(), g);
         const auto r = omni::train::pretrain(m, data, o);
@@ -643,7 +688,7 @@ TEST(Golden, EveryTrainerGivesTheBitsItGaveBeforeTheSharedLoop) {
         Micro m(micro(), g);
         const auto [images, labels] = class_images(g, 256, 4, 0.5);
         const auto tr = split_of(images, labels, 0, 190), te = split_of(images, labels, 192, 256);  // a partial last batch
-        const auto r = omni::train::finetune(m, modality::image, tr, te, 4,
+        const auto r = omni::train::finetune(m, "image", tr, te, 4,
                                              {.adapter = {.rank = 8, .alpha = 8}, .epochs = 6, .warmup_epochs = 1, .batch_size = 32, .lr = 3e-3, .progress = nullptr});
         EXPECT_EQ(line_hash(values_line("finetune.top1", r.test_top1)), 0xce67b7f4e132c1d8ull);
         EXPECT_EQ(line_hash(weights_line("finetune.weights", m)), 0x5bb3d73e2fd893a6ull);
@@ -669,7 +714,7 @@ TEST(Golden, EveryTrainerGivesTheBitsItGaveBeforeTheSharedLoop) {
         omni::Generator ga(3);
         omni::train::SailAligner al({.in = d, .out = 8}, ga);
         const auto losses = omni::train::train_sail(
-            al, {{modality::image, fa, modality::text, fb}, {modality::audio, fb.slice(0, 0, 300), modality::text, fa.slice(0, 0, 300)}},
+            al, {{"image", fa, "text", fb}, {"audio", fb.slice(0, 0, 300), "text", fa.slice(0, 0, 300)}},
             {.epochs = 4, .batch_size = 64, .lr = 1e-2});
         EXPECT_EQ(line_hash(values_line("sail.losses", losses)), 0x38e71f4bd7e871f6ull);
         EXPECT_EQ(line_hash(weights_line("sail.weights", al)), 0xb28d804c61c7d4abull);
@@ -687,22 +732,22 @@ TEST(Finetune, ResumesBitExactlyAndEveryOptionChangeRefusesTheOldCheckpoint) {
         return Micro(micro(), gm);
     };
     Micro straight = fresh_model();
-    const auto r1 = omni::train::finetune(straight, modality::image, tr, te, 4, base);
+    const auto r1 = omni::train::finetune(straight, "image", tr, te, 4, base);
     auto o = base;
     o.checkpoint = (dir / "ft.ckpt").string();
     o.stop_after = 6;  // inside epoch 1 (4 steps per epoch)
     Micro first = fresh_model();
-    omni::train::finetune(first, modality::image, tr, te, 4, o);
+    omni::train::finetune(first, "image", tr, te, 4, o);
     o.stop_after = 0;
     Micro resumed = fresh_model();
-    const auto r3 = omni::train::finetune(resumed, modality::image, tr, te, 4, o);
+    const auto r3 = omni::train::finetune(resumed, "image", tr, te, 4, o);
     EXPECT_EQ(r3.test_top1, r1.test_top1);  // epoch 0's accuracy came back from the checkpoint
     EXPECT_EQ(flat_weights(resumed), flat_weights(straight));
     using Options = omni::train::FinetuneOptions;
     o.stop_after = 2;
     fs::remove(o.checkpoint);
     Micro writer = fresh_model();
-    omni::train::finetune(writer, modality::image, tr, te, 4, o);
+    omni::train::finetune(writer, "image", tr, te, 4, o);
     const std::vector<std::pair<const char*, std::function<void(Options&)>>> changes = {
         {"adapter.kind", [](Options& x) { x.adapter.kind = omni::nn::adapter_kind::lora; }},
         {"adapter.rank", [](Options& x) { x.adapter.rank = 2; }},
@@ -725,7 +770,7 @@ TEST(Finetune, ResumesBitExactlyAndEveryOptionChangeRefusesTheOldCheckpoint) {
         change(other);
         Micro m = fresh_model();
         try {
-            omni::train::finetune(m, modality::image, tr, te, 4, other);
+            omni::train::finetune(m, "image", tr, te, 4, other);
             ADD_FAILURE() << "a finetune checkpoint written before changing " << what << " was resumed";
         } catch (const omni::value_error& e) {
             EXPECT_NE(std::string(e.what()).find("was written with recipe"), std::string::npos) << what << ": " << e.what();

@@ -1,84 +1,64 @@
 #pragma once
-// Omni-C (arXiv 2603.05528): one dense ViT encoder shared by images, audio log-mel
-// spectrograms and text, with a modality-specific embedder in front and a projection head per
-// modality behind (or one shared head, the paper's ablation). The modalities are a compile-time
-// list: OmniC<P, modality::image, modality::text> has no audio parts at all.
+// Omni-C (arXiv 2603.05528): one dense ViT encoder shared by every modality, with a
+// modality-specific embedder in front and a projection head per modality behind (or one shared
+// head, the paper's ablation). The modalities are a compile-time list of tags (models/modality.hpp):
+// OmniC<P, image, text> has no audio parts at all, and a user's own tag joins the list the same way.
 //
-// Shapes (Omni-C sec. III-A and the release's pretraining.py presets): image [B, 3, 224, 224] -> 49 patches; audio [B, 1, 128 mel,
-// 256 frames] -> 4 x 8 = 32 patches, frequency-major; text ids [B, 256] int64 (BERT uncased).
-// A learnable CLS token is prepended after positions are added; h = final LayerNorm output at
-// the CLS slot; z = head(h).
+// x (the modality's input) -> tokens [B, 1 + N, D] with a learnable CLS token first (positions
+// added by the embedder) -> depth pre-LN blocks -> LayerNorm -> h = CLS row [B, D] -> z = head(h)
+// [B, head_out]. Shapes of the built-in inputs: models/omni_c_config.hpp.
 #include <array>
 #include <string>
+#include <tuple>
+#include <utility>
 
-#include "omni/nn/embed/patch_embed.hpp"
-#include "omni/nn/embed/sincos.hpp"
-#include "omni/nn/embedding.hpp"
+#include "omni/models/modality.hpp"
 #include "omni/nn/heads/projection_head.hpp"
 #include "omni/nn/transformer.hpp"
 
 namespace omni::models {
 
-enum class modality : int { image = 0, audio = 1, text = 2 };
-
-inline const char* name_of(modality m) {
-    constexpr const char* n[] = {"image", "audio", "text"};
-    return n[static_cast<int>(m)];
-}
-
-struct OmniCConfig {
-    std::int64_t dim = 768, depth = 12, heads = 12;
-    double mlp_ratio = 4.0, eps = 1e-6;
-    std::int64_t image_size = 224, image_channels = 3, image_patch = 32;
-    std::int64_t audio_mels = 128, audio_frames = 256, audio_patch = 32;
-    std::int64_t vocab = 30522, text_len = 256;
-    std::int64_t head_hidden = 768, head_out = 768;
-    bool shared_head = false;     // one head for every modality (the paper's ablation)
-    bool xavier_backbone = true;  // the reference's initialize_weights() on the backbone Linears
-    // Text keys at [PAD] (id 0) are masked out of attention. The reference has no mask (1.2):
-    // pads attend and are attended to, so a short gloss's CLS is mostly padding. Off by default.
-    bool mask_text_padding = false;
+// One modality's own parts: its embedder and its head (undefined, except in the first part,
+// under a shared head).
+template <class P, class M> struct ModalityPart {
+    typename M::template embedder<P> embed;
+    nn::ProjectionHead<P> head;
 };
 
-// The paper's configuration: ViT-B/32, heads 768 -> 768 -> 768.
-inline constexpr OmniCConfig omni_c_vit_b32{};
-// Small enough to pretrain in minutes on two CPU cores: 28 x 28 images (Fashion-MNIST), 64 mel x
-// 128 frame spectrograms, 32 text tokens.
-inline constexpr OmniCConfig omni_c_tiny{.dim = 128, .depth = 4, .heads = 4, .image_size = 28, .image_patch = 7, .audio_mels = 64,
-                                         .audio_frames = 128, .audio_patch = 16, .text_len = 32, .head_hidden = 128, .head_out = 128};
-
-template <class P, modality... Ms> struct OmniC : nn::Module {
+template <class P, class... Ms> struct OmniC : nn::Module {
     static_assert(sizeof...(Ms) >= 1, "omni::models::OmniC: list at least one modality");
-    static constexpr bool has(modality m) { return ((Ms == m) || ...); }
-    static_assert(((static_cast<int>(Ms) >= 0) && ...) && (int(has(modality::image)) + int(has(modality::audio)) + int(has(modality::text))) == sizeof...(Ms),
-                  "omni::models::OmniC: each modality may appear once");
+    static_assert((modality_tag<Ms, P> && ...), "omni::models::OmniC: each modality must be a tag with name, embedder<P> and make<P> (models/modality.hpp)");
     using D = nn::device_of_t<P>;
     using policy_type = P;
+    using tags = std::tuple<Ms...>;
+    static constexpr std::size_t modality_count = sizeof...(Ms);
+    static constexpr std::array<std::string_view, sizeof...(Ms)> modality_names{std::string_view(Ms::name)...};
+    template <class M> static constexpr bool has = (std::is_same_v<M, Ms> || ...);
+    template <class M> static constexpr std::size_t index_of() {
+        static_assert(has<M>, "omni::models::OmniC: that modality is not in the model's list");
+        std::size_t i = 0;
+        (void)((std::is_same_v<M, Ms> ? true : (++i, false)) || ...);
+        return i;
+    }
+    static_assert([] {
+        for (std::size_t i = 0; i < sizeof...(Ms); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (modality_names[i] == modality_names[j]) return false;
+        return true;
+    }(), "omni::models::OmniC: each modality (by name) may appear once");
 
     OmniCConfig cfg;
-    nn::PatchEmbed<P> patch_embed_image, patch_embed_audio;
-    nn::Embedding<P> text_embed;
-    Tensor<P> pos_embed_image, pos_embed_audio, pos_embed_text;  // fixed sin-cos buffers
-    Tensor<P> cls_token;                                          // [1, 1, D]
+    std::tuple<ModalityPart<P, Ms>...> parts;  // in list order
+    Tensor<P> cls_token;                       // [1, 1, D]
     nn::Stack<nn::TransformerBlock<P>> blocks;
     nn::LayerNorm<P> norm;
-    std::array<nn::ProjectionHead<P>, 3> heads;  // by modality; heads[0] when shared
 
     OmniC() = default;
+    // Draws in the reference's order: embedders (list order), CLS, blocks, their Xavier
+    // re-initialisation, heads (list order).
     OmniC(const OmniCConfig& c, Generator& g) : cfg(c) {
         const std::int64_t d = c.dim;
-        if (has(modality::image)) {
-            patch_embed_image = nn::PatchEmbed<P>({.channels = c.image_channels, .patch = c.image_patch, .dim = d, .height = c.image_size, .width = c.image_size}, g);
-            pos_embed_image = nn::make_buffer<P>(nn::sincos_2d<D>(patch_embed_image.grid_rows(), patch_embed_image.grid_cols(), d, true));
-        }
-        if (has(modality::audio)) {
-            patch_embed_audio = nn::PatchEmbed<P>({.channels = 1, .patch = c.audio_patch, .dim = d, .height = c.audio_mels, .width = c.audio_frames}, g);
-            pos_embed_audio = nn::make_buffer<P>(nn::sincos_2d<D>(patch_embed_audio.grid_rows(), patch_embed_audio.grid_cols(), d, true));
-        }
-        if (has(modality::text)) {
-            text_embed = nn::Embedding<P>({.num = c.vocab, .dim = d}, g);
-            pos_embed_text = nn::make_buffer<P>(nn::sincos_1d<D>(c.text_len, d));
-        }
+        each([&]<std::size_t I>(std::integral_constant<std::size_t, I>) { std::get<I>(parts).embed = tag<I>::template make<P>(c, g); });
         cls_token = nn::make_param<P>(nn::init::normal<D>({1, 1, d}, g, 0.02));
         const nn::TransformerBlockConfig bc{.dim = d, .heads = c.heads, .mlp_ratio = c.mlp_ratio, .eps = c.eps};
         blocks = nn::Stack<nn::TransformerBlock<P>>(static_cast<int>(c.depth), [&](int) { return nn::TransformerBlock<P>(bc, g); });
@@ -92,77 +72,124 @@ template <class P, modality... Ms> struct OmniC : nn::Module {
                     if (m.bias.defined()) nn::value_of(m.bias).fill_(0.0);
                 }
             });
-        for (modality m : {modality::image, modality::audio, modality::text})
-            if (has(m) && (!c.shared_head || m == first()))
-                heads[head_slot(m)] = nn::ProjectionHead<P>({.in = d, .hidden = c.head_hidden, .out = c.head_out}, g);
+        each([&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            if (!c.shared_head || I == 0) std::get<I>(parts).head = nn::ProjectionHead<P>({.in = d, .hidden = c.head_hidden, .out = c.head_out}, g);
+        });
         nn::name_modules(*this);
     }
 
+    // Embedders' tensors sit at the top level (patch_embed_image.proj.weight, text_embed.weight),
+    // then cls_token, blocks, norm, and head_<name> per modality (or one `head` when shared).
     template <class V> void visit(V& v) {
-        if (has(modality::image)) {
-            v.module("patch_embed_image", patch_embed_image);
-            v.buffer("pos_embed_image", pos_embed_image);
-        }
-        if (has(modality::audio)) {
-            v.module("patch_embed_audio", patch_embed_audio);
-            v.buffer("pos_embed_audio", pos_embed_audio);
-        }
-        if (has(modality::text)) {
-            v.module("text_embed", text_embed);
-            v.buffer("pos_embed_text", pos_embed_text);
-        }
+        each([&]<std::size_t I>(std::integral_constant<std::size_t, I>) { std::get<I>(parts).embed.visit(v); });
         v.param("cls_token", cls_token);
         v.module("blocks", blocks);
         v.module("norm", norm);
-        if (cfg.shared_head) v.module("head", heads[0]);
+        if (cfg.shared_head) v.module("head", std::get<0>(parts).head);
         else
-            for (modality m : {modality::image, modality::audio, modality::text})
-                if (has(m)) v.module((std::string("head_") + name_of(m)).c_str(), heads[head_slot(m)]);
+            each([&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+                v.module(("head_" + std::string(tag<I>::name)).c_str(), std::get<I>(parts).head);
+            });
     }
 
+    template <class M> auto& embedder() { return std::get<index_of<M>()>(parts).embed; }
+    template <class M> const auto& embedder() const { return std::get<index_of<M>()>(parts).embed; }
+    // The head modality M projects with (the first modality's under a shared head).
+    template <class M> nn::ProjectionHead<P>& head() { return cfg.shared_head ? std::get<0>(parts).head : std::get<index_of<M>()>(parts).head; }
+    template <class M> const nn::ProjectionHead<P>& head() const {
+        return cfg.shared_head ? std::get<0>(parts).head : std::get<index_of<M>()>(parts).head;
+    }
+
+    // ---- by tag, checked at compile time ----
+
     // The token sequence the backbone sees: [B, 1 + N, D] with the CLS token first.
-    Tensor<P> tokens(modality m, const Tensor<P>& x) const {
-        require(m);
-        Tensor<P> t, cls = cls_token;
-        if (m == modality::text) {
-            if (x.dim() != 2 || x.shape()[1] != cfg.text_len)
-                throw shape_error(where("OmniC") + ".text", "expected token ids [B, " + std::to_string(cfg.text_len) + "], got " + x.shape().str());
-            t = add(text_embed(x), pos_embed_text);  // text CLS takes no position (1.2)
-        } else {
-            const auto& pe = m == modality::image ? patch_embed_image : patch_embed_audio;
-            const auto& pos = m == modality::image ? pos_embed_image : pos_embed_audio;
-            t = add(pe(x), pos.slice(0, 1, pos.shape()[0]));
-            cls = add(cls, pos.slice(0, 0, 1));  // a zero row: kept for fidelity to the reference
-        }
+    template <class M> Tensor<P> tokens(const Tensor<P>& x) const { return tokens_at<index_of<M>()>(x); }
+    // The key-padding mask for x's token sequence: [B, 1 + N] bool (the CLS slot never masked),
+    // or undefined when the modality masks nothing (every key attends).
+    template <class M> Tensor<P> padding_mask(const Tensor<P>& x) const { return padding_mask_at<index_of<M>()>(x); }
+    // h: the CLS output after the final LayerNorm, [B, D] (what linear probes see).
+    template <class M> Tensor<P> encode(const Tensor<P>& x) const { return encode_at<index_of<M>()>(x); }
+    // z: the projected embedding the contrastive loss sees, [B, head_out].
+    template <class M> Tensor<P> project(const Tensor<P>& h) const { return head<M>()(h); }
+    template <class M> Tensor<P> forward(const Tensor<P>& x) const { return project<M>(encode<M>(x)); }
+
+    // ---- by run-time index into the list (the trainers), or by name ----
+
+    // The position of the modality called `name` in the list; value_error when it is not there.
+    static std::size_t modality_index(std::string_view name) {
+        for (std::size_t i = 0; i < modality_count; ++i)
+            if (modality_names[i] == name) return i;
+        throw value_error("OmniC", "expected one of the model's modalities (" + names_list() + "), got '" + std::string(name) + "'");
+    }
+    static std::string_view modality_name(std::size_t i) { return modality_names[checked(i)]; }
+    Tensor<P> tokens(std::size_t i, const Tensor<P>& x) const {
+        return dispatch(i, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) { return tokens_at<I>(x); });
+    }
+    Tensor<P> padding_mask(std::size_t i, const Tensor<P>& x) const {
+        return dispatch(i, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) { return padding_mask_at<I>(x); });
+    }
+    Tensor<P> encode(std::size_t i, const Tensor<P>& x) const {
+        return dispatch(i, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) { return encode_at<I>(x); });
+    }
+    Tensor<P> project(std::size_t i, const Tensor<P>& h) const { return head_at(cfg.shared_head ? (checked(i), 0) : checked(i))(h); }
+    Tensor<P> forward(std::size_t i, const Tensor<P>& x) const { return project(i, encode(i, x)); }
+
+private:
+    template <std::size_t I> using tag = std::tuple_element_t<I, tags>;
+
+    template <class F> static void each(F&& f) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::integral_constant<std::size_t, I>{}), ...); }(std::index_sequence_for<Ms...>{});
+    }
+    static std::string names_list() {
+        std::string s;
+        for (const auto n : modality_names) s += (s.empty() ? "" : ", ") + std::string(n);
+        return s;
+    }
+    static std::size_t checked(std::size_t i) {
+        if (i >= modality_count)
+            throw value_error("OmniC", "expected a modality index below " + std::to_string(modality_count) + " (" + names_list() + "), got " + std::to_string(i));
+        return i;
+    }
+    template <class F> static Tensor<P> dispatch(std::size_t i, F&& f) {
+        checked(i);
+        Tensor<P> out;
+        each([&]<std::size_t I>(std::integral_constant<std::size_t, I> k) {
+            if (I == i) out = f(k);
+        });
+        return out;
+    }
+    const nn::ProjectionHead<P>& head_at(std::size_t i) const {
+        const nn::ProjectionHead<P>* h = nullptr;
+        each([&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            if (I == i) h = &std::get<I>(parts).head;
+        });
+        return *h;
+    }
+
+    template <std::size_t I> Tensor<P> tokens_at(const Tensor<P>& x) const {
+        const auto& e = std::get<I>(parts).embed;
+        const Tensor<P> t = e.forward(x);
+        Tensor<P> cls = cls_token;
+        if constexpr (requires { e.cls(cls_token); }) cls = e.cls(cls_token);
         const std::int64_t b = t.shape()[0];
         return concat(std::vector<Tensor<P>>{cls.expand({b, 1, cfg.dim}), t}, 1);
     }
-
-    // The key-padding mask for `x`'s token sequence: [B, 1 + N] bool, true at text [PAD]s when
-    // cfg.mask_text_padding, else undefined (every key attends). The CLS slot is never masked.
-    Tensor<P> padding_mask(modality m, const Tensor<P>& x) const {
-        if (m != modality::text || !cfg.mask_text_padding) return {};
-        const Tensor<D> ids = nn::value_of(x);
-        const Tensor<D> pad = eq(ids, Tensor<D>::scalar(0.0, ids.type()));
-        return nn::make_buffer<P>(concat(std::vector<Tensor<D>>{Tensor<D>::zeros({ids.shape()[0], 1}, dtype::b8), pad}, 1));
+    template <std::size_t I> Tensor<P> padding_mask_at(const Tensor<P>& x) const {
+        const auto& e = std::get<I>(parts).embed;
+        if constexpr (requires { e.padding_mask(x); }) {
+            const Tensor<P> m = e.padding_mask(x);
+            if (!m.defined()) return {};
+            const Tensor<D> mv = nn::value_of(m);
+            return nn::make_buffer<P>(concat(std::vector<Tensor<D>>{Tensor<D>::zeros({mv.shape()[0], 1}, dtype::b8), mv}, 1));
+        } else {
+            return {};
+        }
     }
-
-    // h: the CLS output after the final LayerNorm, [B, D] (what linear probes see).
-    Tensor<P> encode(modality m, const Tensor<P>& x) const {
-        const Tensor<P> mask = padding_mask(m, x);
-        Tensor<P> h = tokens(m, x);
+    template <std::size_t I> Tensor<P> encode_at(const Tensor<P>& x) const {
+        const Tensor<P> mask = padding_mask_at<I>(x);
+        Tensor<P> h = tokens_at<I>(x);
         for (const auto& b : blocks.blocks) h = b.forward(h, mask);
         return norm(h).select(1, 0);
-    }
-    // z: the projected embedding the contrastive loss sees, [B, head_out].
-    Tensor<P> project(modality m, const Tensor<P>& h) const { return heads[head_slot(m)](h); }
-    Tensor<P> forward(modality m, const Tensor<P>& x) const { return project(m, encode(m, x)); }
-
-private:
-    static constexpr modality first() { return std::get<0>(std::make_tuple(Ms...)); }
-    int head_slot(modality m) const { return cfg.shared_head ? 0 : static_cast<int>(m); }
-    void require(modality m) const {
-        if (!has(m)) throw value_error(where("OmniC"), std::string("expected one of the model's modalities, got ") + name_of(m));
     }
 };
 

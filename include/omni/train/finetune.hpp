@@ -6,7 +6,7 @@
 // embeddings), cross-entropy, AdamW with per-step warmup + cosine (train::run_loop, which also
 // checkpoints and resumes the adapters, the head and the per-epoch accuracies).
 //
-//   auto r = train::finetune(model, modality::image, {n, train_batch, train_labels}, {m, test_batch, test_labels}, 10, {});
+//   auto r = train::finetune(model, "image", {n, train_batch, train_labels}, {m, test_batch, test_labels}, 10, {});
 //   nn::merge_adapters(model);   // afterwards: a plain model with the fine-tuned backbone
 #include <numeric>
 
@@ -74,11 +74,12 @@ struct FinetuneResult {
 };
 
 template <class Model>
-FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& train_set, const LabelledSplit& test_set, std::int64_t classes,
+FinetuneResult finetune(Model& model, std::string_view modality, const LabelledSplit& train_set, const LabelledSplit& test_set, std::int64_t classes,
                         const FinetuneOptions& o = {}) {
     using P = typename Model::policy_type;
     using D = nn::device_of_t<P>;
     const char* op = "train::finetune";
+    const std::size_t m = model.modality_index(modality);
     if (train_set.size < 1 || test_set.size < 1 || !train_set.batch || !test_set.batch)
         throw value_error(op, "expected non-empty train and test splits with batch makers, got " + std::to_string(train_set.size) + " and " +
                                   std::to_string(test_set.size) + " items");
@@ -118,7 +119,7 @@ FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& t
     std::vector<std::int64_t> perm;
     LoopHooks<D> hooks;
     RunIdentity id;
-    hooks.identity = id.options("finetune", o).value("modality", m).value("classes", classes).value("train", train_set.size).value("test", test_set.size).str();
+    hooks.identity = id.options("finetune", o).value("modality", std::string(modality)).value("classes", classes).value("train", train_set.size).value("test", test_set.size).str();
     hooks.epoch_begin = [&](std::int64_t, Generator& g) { perm = shuffled(n, g); };
     hooks.step = [&](const StepContext& c) {
         const std::int64_t lo = c.batch * o.batch_size, hi = std::min(n, lo + o.batch_size);
@@ -130,7 +131,7 @@ FinetuneResult finetune(Model& model, models::modality m, const LabelledSplit& t
     // Accuracies go into the checkpoint's metadata, so a resumed run reports every epoch.
     hooks.epoch_end = [&](std::int64_t, io::TrainState& state) {
         no_grad ng;
-        const Tensor<cpu> h = encode(model, m, test_set.size, [&](std::span<const std::int64_t> idx) { return test_set.batch(idx, nullptr); });
+        const Tensor<cpu> h = encode(model, modality, test_set.size, [&](std::span<const std::int64_t> idx) { return test_set.batch(idx, nullptr); });
         const double acc = top1(argmax_rows(io::detail::to_host(clf(Var<D>(detail::to_device<D>(h))))), test_set.labels);
         std::string& text = state.metadata["test_top1"];
         text += (text.empty() ? "" : " ") + canonical(acc);

@@ -4,7 +4,7 @@
 // warmup + cosine schedule (train::run_loop, counting in fractional epochs), and report top-1 on
 // held-out features after every epoch.
 //
-//   Tensor<cpu> f = train::encode(model, modality::image, n, batch_of);   // [n, D], no grad
+//   Tensor<cpu> f = train::encode(model, "image", n, batch_of);   // [n, D], no grad
 //   auto r = train::linear_probe(f_train, y_train, f_test, y_test, 10, {});
 //
 // Defaults are the reference protocol (40 epochs, 10 warmup, lr 1e-4 -> 1e-5, wd 0.1 on weight
@@ -19,7 +19,6 @@
 
 #include "omni/backend/cpu.hpp"  // the probe runs on host features
 #include "omni/loss/cross_entropy.hpp"
-#include "omni/models/omni_c.hpp"
 #include "omni/nn/init.hpp"
 #include "omni/nn/linear.hpp"
 #include "omni/optim/adamw.hpp"
@@ -30,14 +29,15 @@ namespace omni::train {
 
 using BatchMaker = std::function<Tensor<cpu>(std::span<const std::int64_t> indices)>;
 
-// Rows 0..n-1 through `model.encode` (or forward, when `project`), batch by batch, without a
-// tape: [n, D] float32 on the host.
+// Rows 0..n-1 of the model's modality called `modality` through `model.encode` (or forward,
+// when `project`), batch by batch, without a tape: [n, D] float32 on the host.
 template <class Model>
-Tensor<cpu> encode(const Model& model, models::modality m, std::int64_t n, const BatchMaker& batch, std::int64_t batch_size = 256,
+Tensor<cpu> encode(const Model& model, std::string_view modality, std::int64_t n, const BatchMaker& batch, std::int64_t batch_size = 256,
                    bool project = false) {
     using D = nn::device_of_t<typename Model::policy_type>;
     if (n < 1 || batch_size < 1)
         throw value_error("train::encode", "expected n >= 1 and batch_size >= 1, got " + std::to_string(n) + " and " + std::to_string(batch_size));
+    const std::size_t m = model.modality_index(modality);
     no_grad ng;
     std::vector<float> out;
     std::int64_t width = 0;

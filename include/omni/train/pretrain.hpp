@@ -8,11 +8,13 @@
 // reached unbroken, and refuses a checkpoint of another run (every option, the data sizes and the
 // model's parameter shapes are its identity).
 //
-//   std::vector<train::ModalityViews> data{{modality::image, n_images, image_views}, ...};
+//   std::vector<train::ModalityViews> data{{"image", n_images, image_views}, ...};
 //   auto result = train::pretrain(model, data, {.steps = 600, .checkpoint = "run.ckpt"});
 //
-// The model is any module with forward(modality, Var) -> [B, E] (models::OmniC on autodiff<P>).
-// A view maker turns a batch of dataset indices into two augmented host batches.
+// The model is any module whose modalities are named and indexed: static modality_index(name)
+// and forward(i, Var) -> [B, E] for its i-th modality (models::OmniC on autodiff<P>, with any
+// list of built-in or user-defined modality tags). A view maker turns a batch of dataset
+// indices into two augmented host batches.
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -23,7 +25,7 @@
 #include "omni/data/datasets.hpp"
 #include "omni/io/checkpoint.hpp"
 #include "omni/loss/nt_xent.hpp"
-#include "omni/models/omni_c.hpp"
+#include "omni/nn/module.hpp"
 #include "omni/train/loop.hpp"
 
 namespace omni::train {
@@ -31,7 +33,7 @@ namespace omni::train {
 using ViewMaker = std::function<std::pair<Tensor<cpu>, Tensor<cpu>>(std::span<const std::int64_t> indices, Generator& gen)>;
 
 struct ModalityViews {
-    models::modality modality;
+    std::string modality;   // the model's modality by name ("image", or a user tag's name)
     std::int64_t size = 0;  // items in the dataset the indices point into
     ViewMaker views;
 };
@@ -51,11 +53,11 @@ struct PretrainOptions {
     double temperature = 0.05;     // NT-Xent; the paper's 0.05 (the released code: 0.5)
     // Per-modality NT-Xent temperatures overriding `temperature` (one encoder may want a soft
     // loss for images and a sharp one for spoken words that differ in a few mel bands).
-    std::map<models::modality, double> modality_temperature{};
+    std::map<std::string, double> modality_temperature{};
     // Round robin: steps a modality takes per turn (default 1 each), e.g. {image: 2} trains images
     // twice as often as audio or text within one schedule; `steps` counts all modalities' steps.
-    // Like modality_temperature, entries for modalities without data are ignored.
-    std::map<models::modality, std::int64_t> modality_weight{};
+    // Both maps are keyed by modality name; entries for modalities without data are ignored.
+    std::map<std::string, std::int64_t> modality_weight{};
     std::uint64_t seed = 42;
     data::ModalitySchedule schedule = data::ModalitySchedule::round_robin;
     std::string checkpoint{};            // empty: no checkpoints
@@ -81,7 +83,7 @@ struct PretrainOptions {
 
 struct PretrainResult {
     std::vector<float> losses;             // per step
-    std::vector<std::int32_t> modalities;  // per step, models::modality as int
+    std::vector<std::int32_t> modalities;  // per step, the model's index of the batch's modality
     std::int64_t resumed_from = 0;         // step the run started at
     std::int64_t steps = 0, total_steps = 0;  // steps done so far (all calls) and planned
     double seconds = 0, samples_per_second = 0;  // this process's share of the run (two views each)
@@ -111,7 +113,8 @@ template <class Model> std::string numerics_fingerprint(const Model& model, cons
     for (const auto& d : data) {
         Generator g(0);
         const Tensor<cpu> view = d.views(std::span<const std::int64_t>(first, 1), g).first;
-        const std::vector<float> z = nn::value_of(model.forward(d.modality, Var<D>(detail::to_device<D>(view)))).template to_vector<float>();
+        const std::vector<float> z =
+            nn::value_of(model.forward(model.modality_index(d.modality), Var<D>(detail::to_device<D>(view)))).template to_vector<float>();
         for (const float f : z) {
             std::uint32_t bits = 0;
             std::memcpy(&bits, &f, sizeof bits);
@@ -128,15 +131,18 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     using D = nn::device_of_t<A>;
     const char* op = "train::pretrain";
     if (data.empty()) throw value_error(op, "expected at least one modality's data, got none");
-    for (const auto& d : data)
-        if (!d.views) throw value_error(op, std::string("expected a view maker for ") + models::name_of(d.modality) + ", got none");
+    std::vector<std::size_t> index;  // data[k]'s modality in the model's list
+    for (const auto& d : data) {
+        index.push_back(model.modality_index(d.modality));
+        if (!d.views) throw value_error(op, "expected a view maker for " + d.modality + ", got none");
+    }
     if (!(o.warmup >= 0 && o.warmup < 1)) throw value_error(op, "expected warmup in [0, 1), got " + std::to_string(o.warmup));
-    const auto temperature_of = [&o](models::modality m) {
+    const auto temperature_of = [&o](const std::string& m) {
         const auto it = o.modality_temperature.find(m);
         return it == o.modality_temperature.end() ? o.temperature : it->second;
     };
     for (const auto& [m, t] : o.modality_temperature)
-        if (!(t > 0)) throw value_error(op, std::string("expected a positive temperature for ") + models::name_of(m) + ", got " + std::to_string(t));
+        if (!(t > 0)) throw value_error(op, "expected a positive temperature for " + m + ", got " + std::to_string(t));
     if (o.accumulate < 1) throw value_error(op, "expected accumulate >= 1, got " + std::to_string(o.accumulate));
     std::vector<std::int64_t> sizes, weights;
     for (const auto& d : data) {
@@ -145,7 +151,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         weights.push_back(it == o.modality_weight.end() ? 1 : it->second);
     }
     for (const auto& [m, w] : o.modality_weight)
-        if (w < 1) throw value_error(op, std::string("expected a turn weight >= 1 for ") + models::name_of(m) + ", got " + std::to_string(w));
+        if (w < 1) throw value_error(op, "expected a turn weight >= 1 for " + m + ", got " + std::to_string(w));
     if (!o.modality_weight.empty() && o.schedule != data::ModalitySchedule::round_robin)
         throw value_error(op, "expected the round_robin schedule with modality_weight, got proportional");
     const data::ModalitySampler sampler(sizes, {.batch_size = o.batch_size, .schedule = o.schedule, .turn_weights = weights, .seed = o.seed});
@@ -159,7 +165,7 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
     RunIdentity id;
     id.options("pretrain", o);
     std::vector<std::string> names;
-    for (const auto& d : data) names.push_back(std::string(models::name_of(d.modality)) + ":" + std::to_string(d.size));
+    for (const auto& d : data) names.push_back(d.modality + ":" + std::to_string(d.size));
     id.value("data", names);
     LoopHooks<D> hooks;
     hooks.identity = id.str();
@@ -172,11 +178,12 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         if (epoch != cached_epoch) plan = sampler.epoch(cached_epoch = epoch);
         const data::ModalityBatch& b = plan[static_cast<std::size_t>((c.step * o.accumulate + c.micro) % per_epoch)];
         const ModalityViews& d = data[b.modality];
+        const std::size_t m = index[b.modality];
         auto [v1, v2] = d.views(b.indices, c.gen);
-        const Var<D> z1 = model.forward(d.modality, Var<D>(detail::to_device<D>(v1)));
-        const Var<D> z2 = model.forward(d.modality, Var<D>(detail::to_device<D>(v2)));
+        const Var<D> z1 = model.forward(m, Var<D>(detail::to_device<D>(v1)));
+        const Var<D> z2 = model.forward(m, Var<D>(detail::to_device<D>(v2)));
         return StepLoss<D>{loss::nt_xent(z1, z2, {.temperature = temperature_of(d.modality)}), static_cast<std::int64_t>(b.indices.size()),
-                           static_cast<std::int32_t>(d.modality), models::name_of(d.modality)};
+                           static_cast<std::int32_t>(m), d.modality};
     };
     const LoopOptions lo{.steps = total, .batches_per_epoch = per_epoch, .accumulate = o.accumulate, .lr = o.lr, .min_lr = o.min_lr,
                          .warmup = o.warmup * static_cast<double>(total), .clip_grad_norm = o.clip_grad_norm, .checkpoint = o.checkpoint,

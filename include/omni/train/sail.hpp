@@ -6,14 +6,16 @@
 //   zero_shot   CLIP-style classification by cosine to (template-averaged) class-prompt embeddings,
 //   retrieve    ranking one modality's items against another's in the joint space.
 //
-//   SailAligner al({.in = 128, .out = 128}, gen);
-//   train_sail(al, {{modality::image, fi, modality::text, ft}, {modality::audio, fa, modality::text, fa_t}}, {});
+//   SailAligner al({.in = 128, .out = 128}, gen);   // modalities image, audio, text by default
+//   train_sail(al, {{"image", fi, "text", ft}, {"audio", fa, "text", fa_t}}, {});
 #include <algorithm>
 #include <numeric>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "omni/loss/info_nce.hpp"
 #include "omni/loss/sigmoid.hpp"
-#include "omni/models/omni_c.hpp"
 #include "omni/nn/linear.hpp"
 #include "omni/optim/adamw.hpp"
 #include "omni/train/linear_probe.hpp"
@@ -25,32 +27,45 @@ enum class sail_loss { info_nce, sigmoid };
 
 struct SailConfig {
     std::int64_t in = 768, out = 768;  // frozen feature width -> joint width
+    std::vector<std::string> modalities{"image", "audio", "text"};  // one Linear each (proj_<name>), in this order
 };
 
 // One Linear per modality (a single projector, as the Omni-C release's SAIL heads) plus the
-// loss's learnable temperature (and bias, for sigmoid).
+// loss's learnable temperature (and bias, for sigmoid). Features [N, in] -> joint [N, out].
 struct SailAligner : nn::Module {
     using A = autodiff<cpu>;
     SailConfig cfg;
-    std::array<nn::Linear<A>, 3> proj;
+    std::vector<nn::Linear<A>> proj;  // by cfg.modalities
     loss::InfoNCE<A> info_nce;
     loss::SigmoidLoss<A> sigmoid;
 
     SailAligner() = default;
     SailAligner(const SailConfig& c, Generator& g) : cfg(c) {
-        for (auto& p : proj) p = nn::Linear<A>({.in = c.in, .out = c.out}, g);
+        if (c.modalities.empty()) throw value_error("SailAligner", "expected at least one modality, got none");
+        for (std::size_t i = 0; i < c.modalities.size(); ++i) {
+            if (std::find(c.modalities.begin(), c.modalities.begin() + static_cast<std::ptrdiff_t>(i), c.modalities[i]) != c.modalities.begin() + static_cast<std::ptrdiff_t>(i))
+                throw value_error("SailAligner", "expected each modality once, got '" + c.modalities[i] + "' twice");
+            proj.push_back(nn::Linear<A>({.in = c.in, .out = c.out}, g));
+        }
         nn::name_modules(*this);
     }
     template <class V> void visit(V& v) {
-        for (models::modality m : {models::modality::image, models::modality::audio, models::modality::text})
-            v.module((std::string("proj_") + models::name_of(m)).c_str(), proj[static_cast<int>(m)]);
+        for (std::size_t i = 0; i < proj.size(); ++i) v.module(("proj_" + cfg.modalities[i]).c_str(), proj[i]);
         v.module("info_nce", info_nce);
         v.module("sigmoid", sigmoid);
     }
-    Var<cpu> forward(models::modality m, const Var<cpu>& features) const { return proj[static_cast<int>(m)](features); }
+    // The position of modality m's Linear; value_error when the aligner has none.
+    std::size_t index_of(std::string_view m) const {
+        for (std::size_t i = 0; i < cfg.modalities.size(); ++i)
+            if (cfg.modalities[i] == m) return i;
+        std::string list;
+        for (const auto& n : cfg.modalities) list += (list.empty() ? "" : ", ") + n;
+        throw value_error(where("SailAligner"), "expected one of its modalities (" + list + "), got '" + std::string(m) + "'");
+    }
+    Var<cpu> forward(std::string_view m, const Var<cpu>& features) const { return proj[index_of(m)](features); }
 
     // Unit-norm joint embeddings of frozen features [N, in] -> [N, out], no tape.
-    Tensor<cpu> embed(models::modality m, const Tensor<cpu>& features) const {
+    Tensor<cpu> embed(std::string_view m, const Tensor<cpu>& features) const {
         if (features.dim() != 2 || features.size(1) != cfg.in)
             throw shape_error("SailAligner.embed", "expected features [N, " + std::to_string(cfg.in) + "], got " + features.shape().str());
         no_grad ng;
@@ -60,9 +75,9 @@ struct SailAligner : nn::Module {
 
 // Paired frozen features: row i of `a` belongs with row i of `b`.
 struct PairedFeatures {
-    models::modality ma;
+    std::string ma;  // a's modality (one of the aligner's)
     Tensor<cpu> a;
-    models::modality mb;
+    std::string mb;
     Tensor<cpu> b;
 };
 
@@ -87,6 +102,7 @@ inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFe
         if (s.a.dim() != 2 || s.b.dim() != 2 || s.a.size(0) != s.b.size(0) || s.a.size(1) != al.cfg.in || s.b.size(1) != al.cfg.in)
             throw shape_error(op, "expected paired features [N, " + std::to_string(al.cfg.in) + "] x 2, got " + s.a.shape().str() + " and " + s.b.shape().str());
         if (s.a.size(0) < 2) throw value_error(op, "expected at least 2 pairs per set, got " + std::to_string(s.a.size(0)));
+        (void)al.index_of(s.ma), (void)al.index_of(s.mb);  // an unknown name fails before any step
         // A trailing batch of one pair has no negative and is skipped; the count does not depend on the order.
         steps_per_epoch += s.a.size(0) / o.batch_size + (s.a.size(0) % o.batch_size >= 2 ? 1 : 0);
     }
@@ -126,8 +142,8 @@ inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFe
 
 // CLIP zero-shot: `prompts` [C * T, in] holds T template features per class (class-major);
 // each class embedding is the normalised mean of its T joint embeddings. Returns predictions.
-inline std::vector<std::int64_t> zero_shot(const SailAligner& al, models::modality m, const Tensor<cpu>& features,
-                                           models::modality prompt_modality, const Tensor<cpu>& prompts, std::int64_t classes) {
+inline std::vector<std::int64_t> zero_shot(const SailAligner& al, std::string_view m, const Tensor<cpu>& features, std::string_view prompt_modality,
+                                           const Tensor<cpu>& prompts, std::int64_t classes) {
     if (classes < 1 || prompts.dim() != 2 || prompts.size(0) % classes != 0)
         throw shape_error("train::zero_shot", "expected prompts [classes * templates, F] with " + std::to_string(classes) + " classes, got " + prompts.shape().str());
     const std::int64_t t = prompts.size(0) / classes;
