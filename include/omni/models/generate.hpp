@@ -56,28 +56,33 @@ inline std::int64_t pick_token(std::vector<double> z, const GenerateOptions& o, 
 }
 }  // namespace detail
 
-// ids [B, L] integer prompts (equal lengths, no padding) -> per row the generated ids (without
-// the prompt), at most max_new_tokens each, ending at the first stop token.
-template <class Model>
-std::vector<std::vector<std::int64_t>> generate(const Model& m, const Tensor<typename Model::policy>& ids, const GenerateOptions& o,
-                                                Generator& gen) {
-    using P = typename Model::policy;
-    using D = nn::device_of_t<P>;
-    if (ids.dim() != 2 || ids.shape()[1] < 1 || is_floating(ids.type()))
-        throw shape_error("generate", "expected integer prompt ids [B, L] with L >= 1, got " + ids.shape().str() + " " + name_of(ids.type()));
+namespace detail {
+inline void check_generate_options(const GenerateOptions& o) {
     if (o.max_new_tokens < 0) throw value_error("generate", "expected max_new_tokens >= 0, got " + std::to_string(o.max_new_tokens));
     if (o.do_sample && !(o.temperature > 0)) throw value_error("generate", "expected temperature > 0, got " + std::to_string(o.temperature));
     if (o.do_sample && !(o.top_p > 0 && o.top_p <= 1)) throw value_error("generate", "expected top_p in (0, 1], got " + std::to_string(o.top_p));
     if (o.top_k < 0) throw value_error("generate", "expected top_k >= 0, got " + std::to_string(o.top_k));
-    const std::int64_t B = ids.shape()[0], L = ids.shape()[1];
+}
+}  // namespace detail
+
+// The decode loop after a prefill: `logits` [B, L, V] are the prefill's output (the next token
+// comes from its last position) and `cache` holds the prefilled keys and values with room for
+// max_new_tokens - 1 more positions. Each step feeds the picked tokens through m.forward(ids,
+// &cache). Returns per row the generated ids, ending at the first stop token. Models whose
+// prompt is not plain ids (OmniVinci splices media embeddings) prefill themselves and call this.
+template <class Model, class Cache>
+std::vector<std::vector<std::int64_t>> generate_from(const Model& m, Tensor<typename Model::policy> logits, Cache& cache,
+                                                     const GenerateOptions& o, Generator& gen) {
+    using P = typename Model::policy;
+    using D = nn::device_of_t<P>;
+    detail::check_generate_options(o);
+    if (logits.dim() != 3 || logits.shape()[1] < 1)
+        throw shape_error("generate", "expected prefill logits [B, L >= 1, V], got " + logits.shape().str());
+    const std::int64_t B = logits.shape()[0];
     std::vector<std::vector<std::int64_t>> out(B);
-    if (o.max_new_tokens == 0) return out;
     no_grad guard;
-    auto cache = m.make_cache(B, L + o.max_new_tokens, o.cache_type);
-    Tensor<P> step = Tensor<P>(Tensor<D>(nn::value_of(ids).to(dtype::i64)));
     std::vector<bool> done(B, false);
     for (std::int64_t t = 0; t < o.max_new_tokens; ++t) {
-        const Tensor<P> logits = m.forward(step, &cache);
         const std::int64_t V = logits.shape()[2];
         const std::vector<double> last = nn::value_of(logits).select(1, logits.shape()[1] - 1).template to_vector<double>();
         std::vector<std::int64_t> next(B);
@@ -87,10 +92,28 @@ std::vector<std::vector<std::int64_t>> generate(const Model& m, const Tensor<typ
             out[b].push_back(next[b]);
             if (std::find(o.stop_tokens.begin(), o.stop_tokens.end(), next[b]) != o.stop_tokens.end()) done[b] = true;
         }
-        if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
-        step = Tensor<P>(Tensor<D>::from_data(next, {B, 1}));
+        if (std::all_of(done.begin(), done.end(), [](bool d) { return d; }) || t + 1 == o.max_new_tokens) break;
+        logits = m.forward(Tensor<P>(Tensor<D>::from_data(next, {B, 1})), &cache);
     }
     return out;
+}
+
+// ids [B, L] integer prompts (equal lengths, no padding) -> per row the generated ids (without
+// the prompt), at most max_new_tokens each, ending at the first stop token.
+template <class Model>
+std::vector<std::vector<std::int64_t>> generate(const Model& m, const Tensor<typename Model::policy>& ids, const GenerateOptions& o,
+                                                Generator& gen) {
+    using P = typename Model::policy;
+    using D = nn::device_of_t<P>;
+    if (ids.dim() != 2 || ids.shape()[1] < 1 || is_floating(ids.type()))
+        throw shape_error("generate", "expected integer prompt ids [B, L] with L >= 1, got " + ids.shape().str() + " " + name_of(ids.type()));
+    detail::check_generate_options(o);
+    const std::int64_t B = ids.shape()[0], L = ids.shape()[1];
+    if (o.max_new_tokens == 0) return std::vector<std::vector<std::int64_t>>(B);
+    no_grad guard;
+    auto cache = m.make_cache(B, L + o.max_new_tokens, o.cache_type);
+    const Tensor<P> logits = m.forward(Tensor<P>(Tensor<D>(nn::value_of(ids).to(dtype::i64))), &cache);
+    return generate_from(m, logits, cache, o, gen);
 }
 
 }  // namespace omni::models

@@ -18,6 +18,13 @@ struct Qwen2Config {
     double init_std = 0.02;  // transformers' initializer_range: N(0, std) for every Linear and the table
 
     constexpr std::int64_t head_dim() const { return heads ? hidden / heads : 0; }
+
+    // Every field, for a run's identity (train/run_identity.hpp).
+    template <class V> void visit(V& v) const {
+        v("vocab", vocab), v("hidden", hidden), v("layers", layers), v("heads", heads), v("kv_heads", kv_heads);
+        v("intermediate", intermediate), v("rope_theta", rope_theta), v("rms_eps", rms_eps), v("tie_embeddings", tie_embeddings);
+        v("init_std", init_std);
+    }
 };
 
 namespace qwen2_presets {
@@ -97,14 +104,24 @@ template <class P> struct Qwen2 : nn::Module {
         if (ids.dim() != 2 || is_floating(ids.type()) || ids.type() == dtype::b8)
             throw shape_error(where("Qwen2"), "expected integer ids [B, L], got " + ids.shape().str() + " " + name_of(ids.type()));
         if (cache) cache->check_append(ids.shape()[0], ids.shape()[1], where("Qwen2"));
-        Tensor<P> h = model.embed_tokens(ids);
-        for (std::size_t i = 0; i < model.layers.size(); ++i) h = model.layers[i](h, cache, static_cast<std::int64_t>(i));
-        if (cache) cache->advance(ids.shape()[1]);
-        return model.norm(h);
+        return decode(model.embed_tokens(ids), cache);
+    }
+    // Input embeddings h [B, L, hidden] (e.g. text embeddings with media spliced in, as OmniVinci
+    // feeds its LLM) -> final hidden states [B, L, hidden]; the cache as in hidden_states.
+    Tensor<P> hidden_states_from_embeddings(const Tensor<P>& h, nn::KVCache<D>* cache = nullptr) const {
+        if (h.dim() != 3 || h.shape()[2] != cfg.hidden || !is_floating(h.type()))
+            throw shape_error(where("Qwen2"), "expected float embeddings [B, L, " + std::to_string(cfg.hidden) + "], got " + h.shape().str() + " " +
+                                                  name_of(h.type()));
+        if (cache) cache->check_append(h.shape()[0], h.shape()[1], where("Qwen2"));
+        return decode(h, cache);
     }
     // ids [B, L] -> logits [B, L, vocab].
     Tensor<P> forward(const Tensor<P>& ids, nn::KVCache<D>* cache = nullptr) const {
         return linear(hidden_states(ids, cache), lm_head_weight(), Tensor<P>());
+    }
+    // h [B, L, hidden] -> logits [B, L, vocab].
+    Tensor<P> forward_embeddings(const Tensor<P>& h, nn::KVCache<D>* cache = nullptr) const {
+        return linear(hidden_states_from_embeddings(h, cache), lm_head_weight(), Tensor<P>());
     }
     Tensor<P> operator()(const Tensor<P>& ids, nn::KVCache<D>* cache = nullptr) const { return forward(ids, cache); }
     Tensor<P> forward(const Tensor<P>& ids, nn::KVCache<D>& cache) const { return forward(ids, &cache); }
@@ -116,6 +133,13 @@ template <class P> struct Qwen2 : nn::Module {
     }
 
 private:
+    // The decoder stack on checked input embeddings; advances the cache by L.
+    Tensor<P> decode(Tensor<P> h, nn::KVCache<D>* cache) const {
+        const std::int64_t L = h.shape()[1];
+        for (std::size_t i = 0; i < model.layers.size(); ++i) h = model.layers[i](h, cache, static_cast<std::int64_t>(i));
+        if (cache) cache->advance(L);
+        return model.norm(h);
+    }
     // transformers' Qwen2PreTrainedModel._init_weights: N(0, initializer_range) for Linear
     // weights and the embedding table, zero biases; RMSNorm weights stay ones.
     void init_weights(Generator& g) {
