@@ -69,12 +69,14 @@ TYPES = ["visual", "audio", "cross", "temporal"]
 MAX_QUESTIONS, PER_TYPE = 6, 2
 
 HOLDOUT_RULE = """Held-out combinations. A question's key is (template, class, digit): template is its index in
-the list above, class the Fashion-MNIST label of the class word in the question or the answer, digit
-the value of the digit word in the question or the answer (a count answer "one".."four" is a digit
-word, so it fills the digit slot), -1 where there is none. The key is held out iff
-    (class + 3 * digit + template) % 5 == 0, with 0 in place of an absent (-1) slot.
-Train clips carry only questions whose key is not held out; val and test clips only questions
-whose key is held out, so every evaluated question uses a combination never trained on."""
+the list above, class the Fashion-MNIST label of the class word the question names, digit the
+value of the digit word the question names, -1 where it names none (answers do not count). A key
+that names an item is held out iff
+    (class + 3 * digit + template) % 5 == 0, with 0 in place of an absent (-1) slot;
+a key that names none (what was shown / said first or last, how many words) is never held out.
+Train clips carry only questions whose key is not held out; val and test clips carry questions
+whose key is held out and questions that name no item. So every evaluated question is about an
+unseen clip, and every one that names an item pairs it with its template for the first time."""
 
 
 def data_root():
@@ -86,7 +88,14 @@ def data_root():
 
 
 def held_out(templ, cls, digit):
-    return (templ + max(cls, 0) + 3 * max(digit, 0)) % 5 == 0
+    return (cls >= 0 or digit >= 0) and (templ + max(cls, 0) + 3 * max(digit, 0)) % 5 == 0
+
+
+def allowed(split, templ, cls, digit):
+    """Train: keys not held out; val/test: held-out keys and keys that name no item."""
+    if split == "train":
+        return not held_out(templ, cls, digit)
+    return held_out(templ, cls, digit) or (cls < 0 and digit < 0)
 
 
 # ---- Fashion-MNIST ----------------------------------------------------------------------------
@@ -225,10 +234,6 @@ def candidates(runs, words, fps, duration):
 
     def add(name, cls, digit, answer, **slots):
         text = TEMPLATES[TEMPLATE_INDEX[name]][2].format(**slots)
-        if answer in CLASSES:
-            cls = CLASSES.index(answer)
-        if answer in DIGITS:  # counts "one".."four" are digit words too
-            digit = DIGITS.index(answer)
         out.append((TEMPLATE_INDEX[name], cls, digit, text, answer))
 
     add("shown_first", -1, -1, CLASSES[runs[0][0]])
@@ -263,7 +268,7 @@ def candidates(runs, words, fps, duration):
 
 def pick_questions(rng, cands, split, yes_no):
     """Up to MAX_QUESTIONS, round-robin over the types (at most PER_TYPE each) in a drawn order."""
-    keep = [q for q in cands if held_out(q[0], q[1], q[2]) == (split != "train")]
+    keep = [q for q in cands if allowed(split, q[0], q[1], q[2])]
     pools = {t: [q for q in keep if TEMPLATES[q[0]][1] == t] for t in TYPES}
     if pools["cross"] and yes_no["yes"] != yes_no["no"]:
         # keep yes and no balanced over the split: ask only the rarer answer, or no cross question
@@ -304,7 +309,7 @@ def make_clip(split, i, seed, pixels, pools, bank, noise, out, yes_no):
     for q in questions:
         same = {c[4] for c in cands if c[3] == q[3]}
         assert same == {q[4]}, f"{cid}: '{q[3]}' has answers {same}"
-        assert held_out(q[0], q[1], q[2]) == (split != "train"), f"{cid}: '{q[3]}' breaks the held-out rule"
+        assert allowed(split, q[0], q[1], q[2]), f"{cid}: '{q[3]}' breaks the held-out rule"
 
     labels = [c for c, a, b in runs for _ in range(a, b)]
     picked = {c: iter(rng.sample(pools[c], labels.count(c))) for c in set(labels)}  # distinct images

@@ -243,14 +243,22 @@ TEST(AvClips, HeldOutCombinationsOnlyOutsideTrain) {
     EXPECT_EQ(k.digit, 7);
     EXPECT_FALSE(od::av_held_out(k));  // 4 + 21 + 6 = 31
     const od::AvKey count = od::av_question_key({"how many words were said ?", "two", "audio", "said_count"});
-    EXPECT_EQ(count.digit, 2);  // a count answer fills the digit slot
-    EXPECT_TRUE(od::av_held_out(count));  // 6 + 4 = 10
+    EXPECT_EQ(count.digit, -1);  // answers are not part of the key
+    EXPECT_FALSE(od::av_held_out(count));  // a key naming no item is never held out
+    EXPECT_TRUE(od::av_allowed("train", count));
+    EXPECT_TRUE(od::av_allowed("test", count));
+    const od::AvKey when = od::av_question_key({"what was shown when four was said ?", "bag", "temporal", "shown_when"});
+    EXPECT_EQ(when.cls, -1);
+    EXPECT_EQ(when.digit, 4);
+    EXPECT_TRUE(od::av_held_out(when));  // 8 + 12 = 20
+    EXPECT_FALSE(od::av_allowed("train", when));
+    EXPECT_TRUE(od::av_allowed("val", when));
     EXPECT_NE(error_of<omni::value_error>([] { od::av_template_index("shown_twice"); }).find("shown_twice"), std::string::npos);
 
     REQUIRE_DATA();
     for (const od::AvClip& c : all_clips())
         for (const od::AvQuestion& q : c.questions)
-            EXPECT_EQ(od::av_held_out(od::av_question_key(q)), c.split != "train") << c.id << ": " << q.text;
+            EXPECT_TRUE(od::av_allowed(c.split, od::av_question_key(q))) << c.id << ": " << q.text;
 }
 
 std::map<std::string, std::uint64_t> file_hashes(const fs::path& root) {

@@ -14,10 +14,11 @@
 // data itself (one frame per PNG listed, samples per WAV), never from a declared count.
 //
 // Held-out rule (the generator applies it; av_held_out checks it): a question's key is
-// (template index, class, digit), class/digit the class/digit word of the question or its answer
-// (count answers one..four are digit words), -1 if none; it is held out iff
-// (class + 3 * digit + template) % 5 == 0 with 0 for -1. Train clips carry only kept keys, val and
-// test clips only held-out ones.
+// (template index, class, digit), class/digit the class/digit word the question names (not its
+// answer), -1 if none. A key naming an item is held out iff (class + 3 * digit + template) % 5 == 0
+// with 0 for -1; a key naming none is never held out. Train clips carry only keys not held out;
+// val and test clips carry held-out keys and keys naming no item (av_allowed), so every evaluated
+// question is on an unseen clip and every one naming an item is a combination never trained on.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -118,10 +119,10 @@ struct AvKey {
     std::int64_t templ = -1, cls = -1, digit = -1;
 };
 
-// The held-out key of a question: its template, and the class and digit words of its text and answer.
+// The held-out key of a question: its template, and the class and digit words its text names.
 inline AvKey av_question_key(const AvQuestion& q) {
     AvKey k{av_template_index(q.templ), -1, -1};
-    std::string words = q.text + " " + q.answer;
+    const std::string& words = q.text;
     for (std::size_t i = 0; i < words.size();) {
         const std::size_t j = std::min(words.find(' ', i), words.size());
         const std::string_view w(words.data() + i, j - i);
@@ -135,7 +136,14 @@ inline AvKey av_question_key(const AvQuestion& q) {
 }
 
 inline bool av_held_out(const AvKey& k) {
-    return (std::max<std::int64_t>(k.cls, 0) + 3 * std::max<std::int64_t>(k.digit, 0) + k.templ) % 5 == 0;
+    return (k.cls >= 0 || k.digit >= 0) && (std::max<std::int64_t>(k.cls, 0) + 3 * std::max<std::int64_t>(k.digit, 0) + k.templ) % 5 == 0;
+}
+
+// Whether a question with key k may appear in `split` (train: not held out; val/test: held out,
+// or naming no item).
+inline bool av_allowed(const std::string& split, const AvKey& k) {
+    if (split == "train") return !av_held_out(k);
+    return av_held_out(k) || (k.cls < 0 && k.digit < 0);
 }
 
 inline std::filesystem::path av_clips_dir() {
