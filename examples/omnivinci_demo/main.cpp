@@ -12,7 +12,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <atomic>
+#include <exception>
 #include <fstream>
+#include <memory>
+#include <thread>
 #include <iostream>
 #include <sstream>
 
@@ -26,10 +30,12 @@ namespace fs = std::filesystem;
 
 struct DemoOptions {
     std::int64_t seeds = 2;
-    std::int64_t threads = 2;
+    std::int64_t threads = 2;           // in all; the encoders use them all, each row of the ablation threads / parallel_rows
+    std::int64_t parallel_rows = 2;     // ablation rows trained at the same time
     std::int64_t max_train_clips = -1;  // -1: all
     double segment_seconds = 2;         // TEG's T_G
     std::int64_t audio_pool = 4;        // audio tokens averaged in fours: 6.25 per second
+    std::int64_t llm_layers = 2;        // decoder layers of the tiny Qwen2
     std::int64_t crte_dims = 16;        // CRTE's rotated dimensions d
     double crte_max_seconds = 16;       // CRTE's T_max
     double align_weight = 1.0;          // lambda
@@ -37,8 +43,8 @@ struct DemoOptions {
     train::OmniVinciRecipe recipe{};
 
     template <class V> void visit(V& v) const {
-        v("seeds", seeds), v.local("threads", threads), v("max_train_clips", max_train_clips), v("segment_seconds", segment_seconds);
-        v("audio_pool", audio_pool);
+        v("seeds", seeds), v.local("threads", threads), v.local("parallel_rows", parallel_rows), v("max_train_clips", max_train_clips), v("segment_seconds", segment_seconds);
+        v("audio_pool", audio_pool), v("llm_layers", llm_layers);
         v("crte_dims", crte_dims), v("crte_max_seconds", crte_max_seconds), v("align_weight", align_weight), v.local("rows", rows), v("recipe", recipe);
     }
 };
@@ -62,6 +68,7 @@ models::OmniVinciConfig config_of(const DemoOptions& o, const Ablation& a, const
     c.teg = a.teg;
     c.segment_seconds = o.segment_seconds;
     c.audio_pool = o.audio_pool;
+    c.llm.layers = o.llm_layers;
     c.crte = a.crte;
     c.time.d = o.crte_dims;
     c.time.T_max = o.crte_max_seconds;
@@ -134,25 +141,59 @@ int main(int argc, char** argv) try {
         const std::uint64_t seed = 1000 + static_cast<std::uint64_t>(s);
         const fs::path dir = out / ("seed" + std::to_string(s));
         fs::create_directories(dir);
+        set_num_threads(static_cast<int>(o.threads));
         Generator g0(seed);
         models::OmniVinci<autodiff<cpu>> base(config_of(o, ablation_rows[0], vocab), g0);
         train::pretrain_vision<cpu>(base, clips, inputs, o.recipe, seed, {.checkpoint_dir = dir, .label = "seed" + std::to_string(s)});
         train::pretrain_audio<cpu>(base, clips, inputs, o.recipe, seed, {.checkpoint_dir = dir, .label = "seed" + std::to_string(s)});
         const train::ClipFeatures features = train::encode_clips<cpu>(base, inputs);
-        for (std::size_t r = 0; r < R; ++r) {
-            if (std::find(o.rows.begin(), o.rows.end(), static_cast<std::int64_t>(r)) == o.rows.end()) continue;
-            Generator g(seed);
-            models::OmniVinci<autodiff<cpu>> m(config_of(o, ablation_rows[r], vocab), g);
-            const fs::path run = dir / ("row" + std::to_string(r));
-            fs::create_directories(run);
-            const auto [a, j] = train::train_qa<cpu>(m, features, clips, vocab, o.recipe, seed, {.checkpoint_dir = run, .label = ablation_rows[r].name});
-            seconds[r] += a.seconds + j.seconds;
-            val[r].push_back(train::evaluate_qa<cpu>(m, features, clips, vocab, "val"));
-            test[r].push_back(train::evaluate_qa<cpu>(m, features, clips, vocab, "test"));
-            seen[r].push_back(train::evaluate_qa<cpu>(m, features, clips, vocab, "train", 32, 300));  // fit: the first 300 training clips
-            std::fprintf(stderr, "omnivinci_demo: seed %lld, %s: train %s%%, val %s%%, test %s%%\n", (long long)s, ablation_rows[r].name,
-                         pct(seen[r].back().overall).c_str(), pct(val[r].back().overall).c_str(), pct(test[r].back().overall).c_str());
-            if (s == 0 && r + 1 == R) {  // one test clip's timeline with the full model's generated answer
+        // The rows train side by side, `parallel_rows` at a time on threads / parallel_rows threads each: at
+        // this size one thread per row uses two cores better than two threads on one row.
+        std::vector<std::size_t> todo;
+        for (std::size_t r = 0; r < R; ++r)
+            if (std::find(o.rows.begin(), o.rows.end(), static_cast<std::int64_t>(r)) != o.rows.end()) todo.push_back(r);
+        std::vector<std::unique_ptr<models::OmniVinci<autodiff<cpu>>>> trained(R);
+        std::vector<train::QaScores> v_r(R), t_r(R), s_r(R);
+        std::vector<double> sec_r(R, 0);
+        std::atomic<std::size_t> next{0};
+        const std::int64_t workers = std::clamp<std::int64_t>(o.parallel_rows, 1, std::max<std::int64_t>(static_cast<std::int64_t>(todo.size()), 1));
+        set_num_threads(static_cast<int>(std::max<std::int64_t>(o.threads / workers, 1)));
+        std::vector<std::exception_ptr> failed(R);
+        const auto worker = [&] {
+            for (std::size_t k; (k = next++) < todo.size();) {
+                const std::size_t r = todo[k];
+                try {
+                    Generator g(seed);
+                    auto m = std::make_unique<models::OmniVinci<autodiff<cpu>>>(config_of(o, ablation_rows[r], vocab), g);
+                    const fs::path run = dir / ("row" + std::to_string(r));
+                    fs::create_directories(run);
+                    const auto [a, j] = train::train_qa<cpu>(*m, features, clips, vocab, o.recipe, seed, {.checkpoint_dir = run, .label = ablation_rows[r].name});
+                    sec_r[r] = a.seconds + j.seconds;
+                    v_r[r] = train::evaluate_qa<cpu>(*m, features, clips, vocab, "val");
+                    t_r[r] = train::evaluate_qa<cpu>(*m, features, clips, vocab, "test");
+                    s_r[r] = train::evaluate_qa<cpu>(*m, features, clips, vocab, "train", 32, 300);  // fit: the first 300 training clips
+                    std::fprintf(stderr, "omnivinci_demo: seed %lld, %s: train %s%%, val %s%%, test %s%%\n", (long long)s, ablation_rows[r].name,
+                                 pct(s_r[r].overall).c_str(), pct(v_r[r].overall).c_str(), pct(t_r[r].overall).c_str());
+                    trained[r] = std::move(m);
+                } catch (...) {
+                    failed[r] = std::current_exception();
+                }
+            }
+        };
+        {
+            std::vector<std::jthread> pool;
+            for (std::int64_t w = 0; w < workers; ++w) pool.emplace_back(worker);
+        }
+        for (const auto& e : failed)
+            if (e) std::rethrow_exception(e);
+        for (const std::size_t r : todo) {
+            val[r].push_back(v_r[r]), test[r].push_back(t_r[r]), seen[r].push_back(s_r[r]);
+            seconds[r] += sec_r[r];
+        }
+        if (s == 0 && trained[R - 1]) {  // one test clip's timeline with the full model's generated answer
+            const std::size_t r = R - 1;
+            const auto& m = *trained[r];
+            {
                 const auto it = std::find_if(clips.begin(), clips.end(), [](const data::AvClip& c) {
                     return c.split == "test" && std::any_of(c.questions.begin(), c.questions.end(), [](const auto& q) { return q.type == "temporal"; });
                 });
@@ -171,8 +212,11 @@ int main(int argc, char** argv) try {
                     const auto ids = models::generate(m, batch, {.max_new_tokens = 4, .stop_tokens = {data::WordVocab::eos}}, gg);
                     const std::string said = vocab.decode(ids);
                     std::vector<report::Interval> items;
-                    for (const auto& f : it->frame_info)
-                        items.push_back({"frames", f.time, f.time + 1.0 / it->fps, std::string(data::av_class_words[static_cast<std::size_t>(f.label)])});
+                    for (const auto& f : it->frame_info) {  // one box per run of frames of one class
+                        const std::string name(data::av_class_words[static_cast<std::size_t>(f.label)]);
+                        if (!items.empty() && items.back().text == name) items.back().end = f.time + 1.0 / it->fps;
+                        else items.push_back({"frames", f.time, f.time + 1.0 / it->fps, name});
+                    }
                     for (const auto& w : it->words) items.push_back({"speech", w.start, w.end, w.word});
                     answer_note = "Q: " + q.text + "   model: " + said + "   truth: " + q.answer;
                     report::timeline(out / "timeline.png", "test clip " + it->id + " (" + ablation_rows[r].name + ", seed 0)", {"frames", "speech"}, items,

@@ -41,6 +41,8 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from spoken_words import data_root  # the data directory every generator here shares
+
 CLASSES = ["top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}
@@ -77,14 +79,6 @@ a key that names none (what was shown / said first or last, how many words) is n
 Train clips carry only questions whose key is not held out; val and test clips carry questions
 whose key is held out and questions that name no item. So every evaluated question is about an
 unseen clip, and every one that names an item pairs it with its template for the first time."""
-
-
-def data_root():
-    if os.environ.get("OMNI_DATA"):
-        return Path(os.environ["OMNI_DATA"])
-    if os.environ.get("HOME"):
-        return Path(os.environ["HOME"]) / ".cache" / "omni"
-    return Path(__file__).resolve().parents[2] / "build" / "data"
 
 
 def held_out(templ, cls, digit):

@@ -67,7 +67,7 @@ inline bool bar_chart(const std::filesystem::path& png, const std::string& title
                                                        std::to_string(s.value.size()) + " and " + std::to_string(s.error.size()));
     std::ostringstream gp;
     gp.precision(6);
-    gp << "set terminal pngcairo size 1000,460 font ',10'\nset output " << detail::quoted(png.filename().string()) << "\n"
+    gp << "set terminal pngcairo size 1000,460 font ',10' noenhanced\nset output " << detail::quoted(png.filename().string()) << "\n"
        << "set title " << detail::quoted(title) << "\nset ylabel " << detail::quoted(ylabel) << "\n"
        << "set style data histogram\nset style histogram errorbars gap 1 lw 1\nset style fill solid 0.8 border -1\n"
        << "set boxwidth 0.9\nset key outside right top\nset grid ytics\nset yrange [0:" << (ymax > 0 ? std::to_string(ymax) : std::string("*")) << "]\n"
@@ -97,7 +97,7 @@ inline bool timeline(const std::filesystem::path& png, const std::string& title,
             if (tracks[i] == t) return tracks.size() - i;
         throw value_error("report::timeline", "expected an interval on one of the tracks, got track '" + t + "'");
     };
-    gp << "set terminal pngcairo size 1100," << 140 + 70 * tracks.size() << " font ',10'\nset output " << detail::quoted(png.filename().string()) << "\n"
+    gp << "set terminal pngcairo size 1100," << 140 + 70 * tracks.size() << " font ',10' noenhanced\nset output " << detail::quoted(png.filename().string()) << "\n"
        << "set title " << detail::quoted(title) << "\nset xlabel 'time (s)'\nset xrange [0:" << duration << "]\nset yrange [0.4:" << tracks.size() + 0.6
        << "]\nunset key\nset grid xtics\nset ytics (";
     for (std::size_t i = 0; i < tracks.size(); ++i) gp << (i ? ", " : "") << detail::quoted(tracks[i]) << ' ' << tracks.size() - i;

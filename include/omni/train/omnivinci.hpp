@@ -35,7 +35,7 @@
 namespace omni::train {
 
 struct OmniVinciRecipe {
-    std::int64_t batch = 16;                 // clips per step
+    std::int64_t batch = 8;                  // clips per step
     std::int64_t questions_per_clip = 6;     // questions asked in turn about each clip of a step (a conversation)
     std::int64_t vision_steps = 200;         // stage 0: frame classification
     std::int64_t audio_steps = 150;          // stage 0: per-token word labelling
@@ -43,7 +43,7 @@ struct OmniVinciRecipe {
     double encoder_lr = 2e-3;
     std::int64_t align_steps = 100;          // stage 1
     double align_lr = 3e-3;
-    std::int64_t joint_steps = 800;          // stage 2
+    std::int64_t joint_steps = 2000;         // stage 2
     double joint_lr = 3e-3;
     double weight_decay = 0.05;
     double warmup = 0.05;                    // fraction of each stage's steps
