@@ -130,7 +130,7 @@ int main(int argc, char** argv) try {
     for (const auto& c : clips) ++n_clips[c.split];
     std::fprintf(stderr, "omnivinci_demo: %lld train / %lld val / %lld test clips, vocabulary of %lld words\n", (long long)n_clips["train"],
                  (long long)n_clips["val"], (long long)n_clips["test"], (long long)vocab.size());
-    const train::ClipInputs inputs = train::prepare_inputs<cpu>(config_of(o, ablation_rows[0], vocab), clips, o.recipe);
+    const train::ClipInputs inputs = train::prepare_inputs(config_of(o, ablation_rows[0], vocab), clips, o.recipe);
 
     // ---- per seed: unimodal encoders once, then the four configurations on the same features ----
     const std::size_t R = std::size(ablation_rows);

@@ -62,7 +62,7 @@ std::vector<float> weights_of(models::OmniVinci<P>& m) {
 
 TEST(OmniVinciTrain, BatchLayout) {
     const ClipSetup& s = setup();
-    const train::ClipInputs in = train::prepare_inputs<cpu>(s.cfg, s.clips, s.recipe);
+    const train::ClipInputs in = train::prepare_inputs(s.cfg, s.clips, s.recipe);
     ASSERT_EQ(in.mel.size(), s.clips.size());
     EXPECT_EQ(in.mel[0].shape(), Shape({s.cfg.audio.n_mels, s.cfg.audio.input_frames()}));
     Generator g(1);
@@ -90,7 +90,7 @@ TEST(OmniVinciTrain, BatchLayout) {
 TEST(OmniVinciTrain, StagesRunResumeAndScoreLikeGreedyDecoding) {
     const ClipSetup& s = setup();
     const fs::path dir = fresh("omni_omnivinci_train");
-    const train::ClipInputs in = train::prepare_inputs<cpu>(s.cfg, s.clips, s.recipe);
+    const train::ClipInputs in = train::prepare_inputs(s.cfg, s.clips, s.recipe);
     const train::OmniVinciRunOptions run{.checkpoint_dir = dir, .progress = nullptr};
     Generator g(7);
     models::OmniVinci<P> m(s.cfg, g);

@@ -162,22 +162,19 @@ template <class P, class Enc> struct EncoderProbe : nn::Module {
 
 // Frames normalised with the recipe's statistics and log-mel padded to the audio encoder's
 // input length, for every clip.
-template <class D>
-ClipInputs prepare_inputs(const models::OmniVinciConfig& cfg, const std::vector<data::AvClip>& clips, const OmniVinciRecipe& o) {
-    const std::int64_t frames_in = cfg.audio.input_frames();
+inline ClipInputs prepare_inputs(const models::OmniVinciConfig& cfg, const std::vector<data::AvClip>& clips, const OmniVinciRecipe& o) {
     const data::WhisperMel mel({.n_mels = static_cast<int>(cfg.audio.n_mels), .pad_or_truncate = true,
-                                .chunk_samples = frames_in * data::WhisperMelOptions::hop});
+                                .chunk_samples = cfg.audio.input_frames() * data::WhisperMelOptions::hop});
     ClipInputs in;
     for (const auto& c : clips) {
-        const std::int64_t F = c.frames.shape()[0];
-        std::vector<float> px = c.frames.to_vector<float>();
-        for (float& x : px) x = static_cast<float>((x - o.pixel_mean) / o.pixel_std);
-        Shape s = c.frames.shape();
+        const Shape s = c.frames.shape();
         if (s[1] != cfg.vision.channels || s[2] != cfg.vision.height || s[3] != cfg.vision.width)
             throw shape_error(detail::ov_op("prepare_inputs"), "clip " + c.id + ": expected frames [F, " + std::to_string(cfg.vision.channels) + ", " +
                                                                    std::to_string(cfg.vision.height) + ", " + std::to_string(cfg.vision.width) +
                                                                    "], got " + s.str());
-        in.frames.push_back(Tensor<cpu>::from_data(px, {F, s[1], s[2], s[3]}));
+        std::vector<float> px = c.frames.to_vector<float>();
+        for (float& x : px) x = static_cast<float>((x - o.pixel_mean) / o.pixel_std);
+        in.frames.push_back(Tensor<cpu>::from_data(px, s));
         in.mel.push_back(mel(c.audio));
     }
     return in;
@@ -221,7 +218,6 @@ LoopResult pretrain_vision(Model& model, const std::vector<data::AvClip>& clips,
     hooks.identity = detail::encoder_identity(o).value("frames", static_cast<std::int64_t>(frames.size())).value("seed", seed).str();
     LoopOptions lo = detail::stage_loop(o, o.vision_steps, o.encoder_lr, r, "vision");
     lo.batches_per_epoch = per_epoch;
-    lo.steps = o.vision_steps;
     return run_loop(probe, opt, g, lo, hooks);
 }
 
