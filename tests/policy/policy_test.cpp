@@ -400,3 +400,28 @@ TYPED_TEST(PolicyTest, AttentionForwardAndBackward) {
     const Cpu qkv = this->randn({2, 6, 3 * 2 * 4});
     expect_close(omni::qkv_attention(this->dev(qkv), 2), omni::qkv_attention(qkv, 2), "qkv_attention", 1e-4);
 }
+
+// Tensor::to<Q>: host -> policy -> host keeps shape, dtype and every bit, from strided and
+// broadcast sources; across policies the copies are contiguous; the same policy is the same storage.
+TYPED_TEST(PolicyTest, ToPolicyRoundTripsEveryDtype) {
+    using T = omni::Tensor<TypeParam>;
+    for (dtype t : {dtype::f32, dtype::f64, dtype::i32, dtype::i64, dtype::b8, dtype::bf16}) {
+        const std::string name = std::string("to<") + TypeParam::name + "> " + omni::name_of(t);
+        const Cpu src = omni::mul(this->randn({4, 6}), 5.0).to(t);
+        const Cpu strided = src.transpose(0, 1).slice(0, 1, 6, 2);  // [3, 4], no unit stride
+        const T dev = strided.to<TypeParam>();
+        const Cpu back = dev.permute({1, 0}).template to<omni::cpu>();
+        EXPECT_EQ(dev.type(), t) << name;
+        if constexpr (std::is_same_v<TypeParam, omni::cpu>) {  // no move: the view itself
+            EXPECT_EQ(dev.storage(), src.storage()) << name;
+        } else {
+            EXPECT_TRUE(dev.is_contiguous()) << name;
+            EXPECT_TRUE(back.is_contiguous()) << name;
+        }
+        expect_close(dev, strided.contiguous(), name + " from a strided view", 0.0);
+        expect_close(back, strided.permute({1, 0}).contiguous(), name + " back from a permuted view", 0.0);
+        expect_close(src.select(0, 1).unsqueeze(0).expand({3, 6}).to<TypeParam>(), src.select(0, 1).unsqueeze(0).expand({3, 6}).contiguous(),
+                     name + " from a broadcast view", 0.0);
+        EXPECT_EQ(dev.template to<TypeParam>().storage(), dev.storage()) << name;
+    }
+}

@@ -137,6 +137,23 @@ public:
         if (!is_floating(t)) return Tensor(value_.to(t));  // integer or bool copies carry no gradient
         return unary_view("to", value_.to(t), [src = type()](const Tensor<P>& g) { return g.to(src); });
     }
+    // The value in policy Q's memory (Tensor<P>::to<Q>): Q = autodiff<D> gives a Var<D>, a device
+    // policy an untaped tensor. Q == autodiff<P> returns *this. A tape is typed by its policy, so
+    // no graph crosses the move: moving a tensor that requires grad to autodiff<D> throws unless
+    // grad mode is off (then the result is a constant, as under torch.no_grad). Detach it first,
+    // or call set_requires_grad on the moved tensor to make it a leaf of its own.
+    template <class Q> Tensor<Q> to() const {
+        if constexpr (std::is_same_v<Q, autodiff<P>>) {
+            return *this;
+        } else {
+            if constexpr (is_autodiff_v<Q>)
+                if (requires_grad() && grad_enabled())
+                    throw autodiff_error("to", std::string("expected a constant or grad mode off to move autodiff<") + P::name +
+                                                   "> to autodiff<" + Q::inner::name +
+                                                   "> (the tape does not cross policies; detach() first), got a tensor that requires grad");
+            return value_.template to<Q>();
+        }
+    }
 
 private:
     template <class F> Tensor unary_view(const char* op, Tensor<P> out, F&& back) const;

@@ -7,11 +7,13 @@
 // P must provide the memory primitives listed in policy/concept.hpp; nothing here includes a
 // policy, so tensor/ stays below policy/ and backend/.
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <numeric>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "omni/core/dtype.hpp"
@@ -21,6 +23,13 @@
 #include "omni/tensor/storage.hpp"
 
 namespace omni {
+
+struct cpu;  // policy/cpu.hpp; only named, so tensor/ still includes no policy
+
+// Whether the host addresses P's memory directly (cpu, or a policy declaring
+// `static constexpr bool host_memory = true`): Tensor::to<Q> then copies once instead of
+// staging through a host buffer.
+template <class P> inline constexpr bool host_memory_v = std::is_same_v<P, cpu> || requires { requires P::host_memory; };
 
 template <class P> class Tensor {
 public:
@@ -241,6 +250,39 @@ public:
         Tensor out = empty(shape_, dt);
         if (numel()) P::copy_strided(shape_, out.raw_data(), dt, out.strides_, raw_data(), dtype_, strides_);
         return out;
+    }
+    // This tensor in policy Q's memory, same shape and dtype: `host.to<cuda>()`, `dev.to<cpu>()`
+    // (PyTorch's .to(device)). Q == P returns *this, sharing storage, as PyTorch returns self when
+    // nothing changes (clone() for a copy). Otherwise the result is a new contiguous tensor
+    // (non-contiguous sources are made contiguous first) filled through the policies' host
+    // copies: one copy when either side is host memory (cpu), else staged through a host buffer.
+    // Q = autodiff<D> gives a constant (no gradient) Tensor<autodiff<D>> holding to<D>().
+    template <class Q> Tensor<Q> to() const {
+        if constexpr (std::is_same_v<Q, P>) {
+            return *this;
+        } else if constexpr (requires { typename Q::inner; }) {  // autodiff<D>: wrap the moved value
+            return Tensor<Q>(to<typename Q::inner>());
+        } else {
+            static_assert(requires(void* d, const void* s, std::size_t n) {
+                Q::copy_from_host(d, s, n);
+                Q::copy_to_host(d, s, n);
+            }, "Tensor::to<Q>: Q must be a device policy (cpu, cuda) or autodiff<device policy>");
+            require_defined("to");
+            const Tensor c = contiguous();
+            Tensor<Q> out = Tensor<Q>::empty(shape_, dtype_);
+            const std::size_t bytes = static_cast<std::size_t>(numel()) * size_of(dtype_);
+            if (bytes == 0) return out;
+            if constexpr (host_memory_v<P>) {
+                Q::copy_from_host(out.raw_data(), c.raw_data(), bytes);
+            } else if constexpr (host_memory_v<Q>) {
+                P::copy_to_host(out.raw_data(), c.raw_data(), bytes);
+            } else {
+                const auto staging = std::make_unique_for_overwrite<std::byte[]>(bytes);
+                P::copy_to_host(staging.get(), c.raw_data(), bytes);
+                Q::copy_from_host(out.raw_data(), staging.get(), bytes);
+            }
+            return out;
+        }
     }
     // Writes `src` (broadcast to this shape, converted to this dtype) into this view.
     void copy_from(const Tensor& src) const {

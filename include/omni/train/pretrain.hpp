@@ -22,7 +22,7 @@
 #include <span>
 #include <utility>
 
-#include "omni/data/datasets.hpp"
+#include "omni/data/modality_sampler.hpp"
 #include "omni/io/checkpoint.hpp"
 #include "omni/loss/nt_xent.hpp"
 #include "omni/nn/module.hpp"
@@ -90,16 +90,8 @@ struct PretrainResult {
 };
 
 namespace detail {
-template <class D> Tensor<D> to_device(const Tensor<cpu>& host) {
-    if constexpr (std::is_same_v<D, cpu>) {
-        return host;
-    } else {
-        const Tensor<cpu> c = host.contiguous();
-        Tensor<D> t = Tensor<D>::empty(c.shape(), c.type());
-        if (c.numel()) D::copy_from_host(t.raw_data(), c.raw_data(), static_cast<std::size_t>(c.numel()) * size_of(c.type()));
-        return t;
-    }
-}
+// The trainers' name for Tensor::to<D>() (host batches onto the training device).
+template <class D> Tensor<D> to_device(const Tensor<cpu>& host) { return host.template to<D>(); }
 }  // namespace detail
 
 // A bitwise fingerprint of the numerics: the projected embedding of each modality's first
@@ -114,7 +106,7 @@ template <class Model> std::string numerics_fingerprint(const Model& model, cons
         Generator g(0);
         const Tensor<cpu> view = d.views(std::span<const std::int64_t>(first, 1), g).first;
         const std::vector<float> z =
-            nn::value_of(model.forward(model.modality_index(d.modality), Var<D>(detail::to_device<D>(view)))).template to_vector<float>();
+            nn::value_of(model.forward(model.modality_index(d.modality), Var<D>(view.template to<D>()))).template to_vector<float>();
         for (const float f : z) {
             std::uint32_t bits = 0;
             std::memcpy(&bits, &f, sizeof bits);
@@ -180,8 +172,8 @@ template <class Model> PretrainResult pretrain(Model& model, const std::vector<M
         const ModalityViews& d = data[b.modality];
         const std::size_t m = index[b.modality];
         auto [v1, v2] = d.views(b.indices, c.gen);
-        const Var<D> z1 = model.forward(m, Var<D>(detail::to_device<D>(v1)));
-        const Var<D> z2 = model.forward(m, Var<D>(detail::to_device<D>(v2)));
+        const Var<D> z1 = model.forward(m, Var<D>(v1.template to<D>()));
+        const Var<D> z2 = model.forward(m, Var<D>(v2.template to<D>()));
         return StepLoss<D>{loss::nt_xent(z1, z2, {.temperature = temperature_of(d.modality)}), static_cast<std::int64_t>(b.indices.size()),
                            static_cast<std::int32_t>(m), d.modality};
     };
