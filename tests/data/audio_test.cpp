@@ -169,7 +169,7 @@ TEST(AudioWav, MalformedFilesAreIoErrorsNamingTheProblem) {
         {riff(cat({chunk("fmt ", fmt(1, 1, 8000, 2, 12)), chunk("data", good_data)})), "32 bits per PCM sample, got 12"},
         {riff(cat({chunk("fmt ", fmt(3, 1, 8000, 2, 16)), chunk("data", good_data)})), "32 or 64 bits per float sample, got 16"},
         {riff(cat({chunk("fmt ", fmt(1, 0, 8000, 0, 16)), chunk("data", good_data)})), "expected at least one channel, got 0"},
-        {riff(cat({chunk("fmt ", fmt(1, 1, 0, 2, 16)), chunk("data", good_data)})), "expected a positive sample rate, got 0"},
+        {riff(cat({chunk("fmt ", fmt(1, 1, 0, 2, 16)), chunk("data", good_data)})), "expected a sample rate in [8000, 384000] Hz (WavLimits), got 0"},
         {riff(cat({chunk("fmt ", fmt(1, 2, 8000, 3, 16)), chunk("data", good_data)})),
          "expected block align 4 (2 channels x 2 bytes), got 3"},
         {riff(cat({chunk("fmt ", good_fmt), chunk("data", Bytes(5, 0))})), "whole frames of 2 bytes, got 5 bytes"},
@@ -447,4 +447,27 @@ TEST(AudioFrontend, AstPreset) {
     const D out = fe(tone(440, 16000, 16000), 16000);  // 1 s -> 98 frames, zero-padded to 1024
     EXPECT_EQ(out.shape(), (omni::Shape{1024, 128}));
     EXPECT_NEAR(out.select(0, 1000).select(0, 3).item<float>(), 4.2677393 / 9.1379948, 1e-6);
+}
+
+// Issue 28: a header rate of 1 Hz or 2^31 - 1 Hz made the frontend's resampler build billions of
+// taps; rates outside WavLimits (8 kHz..384 kHz by default) are refused by the reader.
+TEST(AudioWav, SampleRatesOutsideTheLimitsAreRefused) {
+    Bytes b = od::encode_wav(std::vector<float>(16, 0.1f), 1, 16000);
+    const auto with_rate = [&](std::uint32_t rate) {
+        Bytes c = b;
+        for (int i = 0; i < 4; ++i) c[24 + i] = static_cast<std::uint8_t>(rate >> (8 * i));  // fmt's nSamplesPerSec
+        return c;
+    };
+    for (const std::uint32_t rate : {1u, 7999u, 384001u, 0x7fffffffu, 0xffffffffu}) {
+        try {
+            od::decode_wav(with_rate(rate), "r.wav");
+            ADD_FAILURE() << "no error for rate " << rate;
+        } catch (const omni::io_error& e) {
+            EXPECT_EQ(std::string(e.what()), "io_error: read_wav: r.wav: expected a sample rate in [8000, 384000] Hz (WavLimits), got " +
+                                                 std::to_string(rate));
+        }
+    }
+    EXPECT_EQ(od::decode_wav(with_rate(8000)).sample_rate, 8000);
+    EXPECT_EQ(od::decode_wav(with_rate(384000)).sample_rate, 384000);
+    EXPECT_EQ(od::decode_wav(with_rate(1), "r.wav", od::mix_channels, {.min_sample_rate = 1}).sample_rate, 1);
 }

@@ -160,6 +160,11 @@ TEST(Idx, MalformedFilesNameTheirFault) {
     EXPECT_EQ(load("huge", idx(0x0E, {0xffffffffu, 0xffffffffu, 2}, {})),
               "io_error: read_idx: expected IDX dimensions whose byte size fits in memory in '" + dir +
                   "huge', got [4294967295, 4294967295] at 8 bytes each");
+    // Issue 28: a zero extent made the byte size 0 while the strides of the others overflowed int64.
+    EXPECT_EQ(load("zero_hides", idx(0x08, {0, 0x7fffffffu, 0x7fffffffu, 0x7fffffffu}, {})),
+              "io_error: read_idx: expected IDX dimensions whose product (zero extents aside) fits in int64 in '" + dir +
+                  "zero_hides', got [0, 2147483647, 2147483647, 2147483647]");
+    EXPECT_EQ(od::parse_idx(idx(0x08, {0, 0x7fffffffu, 0x7fffffffu}, {})).shape(), (omni::Shape{0, 0x7fffffff, 0x7fffffff}));
     EXPECT_EQ(io_message([] { od::read_idx(scratch_dir() / "missing.idx"); }),
               "io_error: read_idx: expected a readable IDX file, got no regular file at '" + dir + "missing.idx'");
     EXPECT_TRUE(contains(io_message([] { od::parse_idx(Bytes{0, 0, 8, 1, 0, 0, 0, 2, 1}, "buf"); }),
@@ -262,9 +267,58 @@ TEST(Decode, CorruptFilesGiveTheDecodersReason) {
     stbi_write_png_to_func(append_bytes, &png, 32, 32, 3, px.data(), 96);
     const fs::path half = write_file("half.png", Bytes(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(png.size() / 2)));
     const std::string m = io_message([&] { od::load_image(half); });
-    EXPECT_TRUE(contains(m, "io_error: decode_image: expected a decodable PNG or JPEG image in '" + half.string() + "', got decoder error")) << m;
+    // A cut IDAT chunk is refused before stb sees it (stb would allocate what the chunk declares).
+    EXPECT_TRUE(contains(m, "io_error: decode_image: expected the PNG chunk 'IDAT' at byte 33 to hold")) << m;
+    EXPECT_TRUE(contains(m, "in '" + half.string() + "', got ")) << m;
     EXPECT_EQ(io_message([] { od::load_image("/nonexistent/x.png"); }),
               "io_error: load_image: expected a readable image file, got none at '/nonexistent/x.png'");
+}
+
+// Issue 28: a few hundred bytes declaring a huge image are refused before any pixel is allocated.
+TEST(Decode, ImagesOverMaxPixelsAreRefusedBeforeDecoding) {
+    const Bytes px = pattern(32, 32, 3);
+    Bytes png;
+    stbi_write_png_to_func(append_bytes, &png, 32, 32, 3, px.data(), 96);
+    EXPECT_EQ(od::decode_image(png, {.max_pixels = 1024}).shape(), (omni::Shape{3, 32, 32}));
+    EXPECT_EQ(io_message([&] { od::decode_image(png, {.max_pixels = 1023}, "big.png"); }),
+              "io_error: decode_image: expected at most max_pixels = 1023 pixels in 'big.png', got 32 x 32 = 1024 "
+              "(raise DecodeOptions::max_pixels to allow it)");
+    // The IHDR of a 10000 x 10000 RGB PNG in 33 bytes (stb would allocate 300 MB, then 1.2 GB of floats).
+    Bytes huge(png.begin(), png.begin() + 33);
+    for (int k : {16, 20}) huge[k] = huge[k + 1] = 0x00, huge[k + 2] = 0x27, huge[k + 3] = 0x10;
+    EXPECT_TRUE(contains(io_message([&] { od::decode_image(huge, {}, "huge.png"); }),
+                         "expected at most max_pixels = 89478485 pixels in 'huge.png', got 10000 x 10000 = 100000000"));
+    EXPECT_THROW(od::decode_image(png, {.max_pixels = 0}), omni::value_error);
+    // Found by the fuzzer: an IDAT chunk declaring 2 GiB made stb allocate it before reading.
+    std::size_t idat = 8;
+    while (idat + 8 < png.size() && std::string(png.begin() + idat + 4, png.begin() + idat + 8) != "IDAT")
+        idat += 12 + ((png[idat] << 24) | (png[idat + 1] << 16) | (png[idat + 2] << 8) | png[idat + 3]);
+    ASSERT_LT(idat + 8, png.size());
+    Bytes big_idat = png;
+    big_idat[idat] = 0x80, big_idat[idat + 1] = big_idat[idat + 2] = big_idat[idat + 3] = 0;
+    EXPECT_EQ(io_message([&] { od::decode_image(big_idat, {}, "idat.png"); }),
+              "io_error: decode_image: expected the PNG chunk 'IDAT' at byte " + std::to_string(idat) +
+                  " to hold 2147483648 bytes in 'idat.png', got " + std::to_string(png.size() - idat - 8) + " left (truncated or corrupt file)");
+}
+
+// Issue 28: stb_image 2.27 wrote out of bounds on a DHT table whose 16 counts sum past 256.
+TEST(Decode, JpegHuffmanTablesOver256SymbolsAreRefused) {
+    const Bytes px = pattern(16, 16, 3);
+    Bytes jpg;
+    stbi_write_jpg_to_func(append_bytes, &jpg, 16, 16, 3, px.data(), 90);
+    EXPECT_EQ(od::decode_image(jpg).shape(), (omni::Shape{3, 16, 16}));
+    std::size_t dht = 2;
+    while (dht + 1 < jpg.size() && !(jpg[dht] == 0xFF && jpg[dht + 1] == 0xC4)) ++dht;
+    ASSERT_LT(dht + 21, jpg.size());
+    for (std::size_t k = 0; k < 16; ++k) jpg[dht + 5 + k] = 0x20;  // 16 x 32 = 512 codes
+    EXPECT_EQ(io_message([&] { od::decode_image(jpg, {}, "dht.jpg"); }),
+              "io_error: decode_image: expected a JPEG Huffman table of at most 256 symbols in 'dht.jpg', got 512 at byte " +
+                  std::to_string(dht + 4));
+    // The fuzzer's first find: stb accepts fill bytes before SOI, so FF FF D8 starts a JPEG too.
+    jpg.insert(jpg.begin(), 0xFF);
+    EXPECT_EQ(io_message([&] { od::decode_image(jpg, {}, "fill.jpg"); }),
+              "io_error: decode_image: expected a JPEG Huffman table of at most 256 symbols in 'fill.jpg', got 512 at byte " +
+                  std::to_string(dht + 5));
 }
 
 // ---- transforms: exact small cases -----------------------------------------------------------

@@ -85,6 +85,15 @@ TEST(Safetensors, MalformedFilesAreIoErrors) {
     expect_io(header_file("{\"a\":{\"dtype\":\"U7\",\"shape\":[1],\"data_offsets\":[0,1]}}", "1"), "unsupported dtype U7");
     expect_io(header_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}", ""), "negative extent");
     expect_io(header_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[x],\"data_offsets\":[0,0]}}", ""), "expected an integer");
+    // Issue 28: extents whose product wraps int64 (to 0 here), one zero extent hiding huge ones,
+    // bool bytes other than 0/1, and a header length over the limit.
+    expect_io(header_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", ""),
+              "tensor 'a' of shape [4294967296, 4294967296] holds more elements than the 0-byte data section");
+    expect_io(header_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,4294967296,4294967296],\"data_offsets\":[0,0]}}", ""),
+              "tensor 'a' of shape [0, 4294967296, 4294967296] holds more elements");
+    expect_io(header_file("{\"m\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[0,3]}}", std::string("\x01\x00\x02", 3)),
+              "tensor 'm' (BOOL): expected bytes 0 or 1, got 2 at element 2");
+    expect_io(std::string("\x01\xe1\xf5\x05\0\0\0\0", 8) + std::string(100000001, ' '), "expected a header of at most 100000000 bytes, got 100000001");
     EXPECT_THROW(omni::io::read_safetensors(tmp("does_not_exist")), omni::io_error);
     EXPECT_THROW(omni::io::write_safetensors("/nonexistent_dir/x.safetensors", {}), omni::io_error);
 }

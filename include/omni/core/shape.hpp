@@ -97,6 +97,29 @@ inline Strides contiguous_strides(const Shape& s) {
     return st;
 }
 
+// Whether a shape read from untrusted bytes is safe to allocate and index: no negative extent, and
+// the product of its nonzero extents fits in int64 (strides multiply every extent, so one zero
+// extent must not hide huge ones after it). On success `numel` is the element count.
+inline bool extents_fit(const Shape& s, std::int64_t& numel) {
+    std::int64_t product = 1;
+    bool zero = false;
+    for (const std::int64_t d : s) {
+        if (d < 0) return false;
+        if (d == 0) zero = true;
+        else if (__builtin_mul_overflow(product, d, &product)) return false;
+    }
+    numel = zero ? 0 : product;
+    return true;
+}
+
+// The element count of `s`, or a shape_error naming `op` when extents_fit refuses it.
+inline std::int64_t checked_numel(const Shape& s, const std::string& op) {
+    std::int64_t n = 0;
+    if (!extents_fit(s, n))
+        throw shape_error(op, "expected extents >= 0 whose product fits in int64, got " + s.str());
+    return n;
+}
+
 // Maps a possibly negative axis into [0, ndim), or names the op in a value_error.
 inline int normalize_axis(const char* op, std::int64_t axis, int ndim) {
     if (axis < -ndim || axis >= ndim)

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "omni/io/weights.hpp"
@@ -61,15 +62,72 @@ struct TensorRecord {
         if (type < 0 || type > static_cast<std::int32_t>(dtype::bf16))
             throw io_error("load_checkpoint", path + ": tensor '" + name + "' has unknown dtype code " + std::to_string(type));
         const dtype t = static_cast<dtype>(type);
+        if (shape.size() > static_cast<std::size_t>(max_dims))
+            throw io_error("load_checkpoint", path + ": tensor '" + name + "' expected at most " + std::to_string(max_dims) +
+                                                  " dims, got " + std::to_string(shape.size()));
         Shape s(shape);
-        if (static_cast<std::int64_t>(bytes.size()) != s.numel() * static_cast<std::int64_t>(size_of(t)))
-            throw io_error("load_checkpoint", path + ": tensor '" + name + "' expected " + std::to_string(s.numel() * size_of(t)) +
+        std::int64_t numel = 0;
+        if (!extents_fit(s, numel) || static_cast<std::uint64_t>(numel) > bytes.size() / size_of(t) + 1)
+            throw io_error("load_checkpoint", path + ": tensor '" + name + "' expected a shape matching its " + std::to_string(bytes.size()) +
+                                                  " bytes, got " + s.str());
+        if (static_cast<std::int64_t>(bytes.size()) != numel * static_cast<std::int64_t>(size_of(t)))
+            throw io_error("load_checkpoint", path + ": tensor '" + name + "' expected " + std::to_string(numel * size_of(t)) +
                                                   " bytes for " + s.str() + ", got " + std::to_string(bytes.size()));
+        if (t == dtype::b8)
+            for (const std::uint8_t b : bytes)
+                if (b > 1) throw io_error("load_checkpoint", path + ": tensor '" + name + "' (bool): expected bytes 0 or 1, got " + std::to_string(b));
         Tensor<cpu> out = Tensor<cpu>::empty(s, t);
         if (!bytes.empty()) std::memcpy(out.raw_data(), bytes.data(), bytes.size());
         return out;
     }
-    template <class Archive> void serialize(Archive& ar) { ar(type, shape, bytes); }
+    template <class Archive> void save(Archive& ar) const { ar(type, shape, bytes); }
+};
+
+// Loading reads every length field itself (cereal's containers resize to whatever a length says,
+// so a few corrupt bytes could ask for gigabytes, or throw std::length_error): a length is
+// refused when its elements cannot fit in what is left of the file. The byte layout is cereal's
+// own for these containers, so files written by cereal's serialize read back unchanged.
+template <class Archive> class BoundedReader {
+public:
+    BoundedReader(Archive& ar, std::istream& in, std::uint64_t file_size) : ar_(ar), in_(in), size_(file_size) {}
+
+    // A length field whose elements, at least `min_bytes` each, must fit in the rest of the file.
+    std::size_t length(std::uint64_t min_bytes, const char* what) {
+        cereal::size_type n = 0;
+        ar_(cereal::make_size_tag(n));
+        const std::streamoff at = in_.tellg();
+        const std::uint64_t left = at < 0 || static_cast<std::uint64_t>(at) > size_ ? 0 : size_ - static_cast<std::uint64_t>(at);
+        if (n > left / min_bytes)
+            throw cereal::Exception(std::string("the length of ") + what + " is " + std::to_string(n) + ", more than the " +
+                                    std::to_string(left) + " bytes left in the file can hold");
+        return static_cast<std::size_t>(n);
+    }
+    template <class T> void vector(std::vector<T>& v, const char* what) {
+        static_assert(std::is_arithmetic_v<T>);
+        v.resize(length(sizeof(T), what));
+        if (!v.empty()) ar_(cereal::binary_data(v.data(), v.size() * sizeof(T)));
+    }
+    void string(std::string& s, const char* what) {
+        s.resize(length(1, what));
+        if (!s.empty()) ar_(cereal::binary_data(s.data(), s.size()));
+    }
+    template <class V, class F> void map(std::map<std::string, V>& m, F&& value, const char* what) {
+        const std::size_t n = length(2 * sizeof(cereal::size_type), what);  // a key's length and the value's first field
+        m.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+            std::string key;
+            string(key, "a key");
+            V v;
+            value(v);
+            m.emplace(std::move(key), std::move(v));  // a repeated key keeps the first, as cereal does
+        }
+    }
+    Archive& archive() { return ar_; }
+
+private:
+    Archive& ar_;
+    std::istream& in_;
+    std::uint64_t size_;
 };
 
 struct CheckpointFile {
@@ -77,10 +135,23 @@ struct CheckpointFile {
     std::uint32_t version = checkpoint_version;
     TrainState state;
     std::map<std::string, TensorRecord> tensors;
-    template <class Archive> void serialize(Archive& ar) {
-        ar(magic, version);
+    template <class Archive> void save(Archive& ar) const {
+        ar(magic, version, state.step, state.rng_seed, state.rng_offset, state.losses, state.modalities, state.metadata, tensors);
+    }
+    template <class Archive> void read(BoundedReader<Archive>& r) {
+        Archive& ar = r.archive();
+        r.string(magic, "the magic");
+        ar(version);
         if (magic != checkpoint_magic) return;  // the reader reports it
-        ar(state.step, state.rng_seed, state.rng_offset, state.losses, state.modalities, state.metadata, tensors);
+        ar(state.step, state.rng_seed, state.rng_offset);
+        r.vector(state.losses, "losses");
+        r.vector(state.modalities, "modalities");
+        r.map(state.metadata, [&](std::string& v) { r.string(v, "a metadata value"); }, "metadata");
+        r.map(tensors, [&](TensorRecord& t) {
+            ar(t.type);
+            r.vector(t.shape, "a shape");
+            r.vector(t.bytes, "tensor bytes");
+        }, "tensors");
     }
 };
 
@@ -161,12 +232,17 @@ void load_checkpoint(const std::filesystem::path& path, M& model, optim::AdamW<P
     detail::CheckpointFile f;
     f.magic.clear();
     try {
+        std::error_code ec;
+        const std::uint64_t size = std::filesystem::file_size(path, ec);
         cereal::PortableBinaryInputArchive ar(in);
-        ar(f);
+        detail::BoundedReader<cereal::PortableBinaryInputArchive> reader(ar, in, ec ? 0 : size);
+        f.read(reader);
     } catch (const cereal::Exception& e) {
         throw io_error("load_checkpoint", p + ": truncated or corrupt (" + e.what() + ")");
     } catch (const std::bad_alloc&) {
         throw io_error("load_checkpoint", p + ": corrupt (a length field asks for more memory than exists)");
+    } catch (const std::length_error& e) {
+        throw io_error("load_checkpoint", p + ": corrupt (" + e.what() + ")");
     }
     if (f.magic != checkpoint_magic) throw io_error("load_checkpoint", p + ": expected an omni checkpoint, got another file");
     if (f.version != checkpoint_version)
@@ -186,7 +262,12 @@ void load_checkpoint(const std::filesystem::path& path, M& model, optim::AdamW<P
             const std::string& n = group.names[i];
             const auto step = f.tensors.find(detail::moment_key(n, "step"));
             if (step == f.tensors.end()) throw io_error("load_checkpoint", p + ": expected optimiser state for '" + n + "', got none");
-            s.step = static_cast<std::int64_t>(step->second.tensor(n, p).template item<double>());
+            const Tensor<cpu> steps = step->second.tensor(n, p);
+            // An integer read as such: a NaN or huge double cast to int64 is undefined behaviour.
+            if (steps.type() != dtype::i64 || steps.numel() != 1 || steps.template data<std::int64_t>()[0] < 0)
+                throw io_error("load_checkpoint", p + ": expected the step count of '" + n + "' as one int64 >= 0, got " +
+                                                      name_of(steps.type()) + " " + steps.shape().str());
+            s.step = steps.template data<std::int64_t>()[0];
             const auto m1 = f.tensors.find(detail::moment_key(n, "exp_avg"));
             const auto m2 = f.tensors.find(detail::moment_key(n, "exp_avg_sq"));
             if (m1 == f.tensors.end() || m2 == f.tensors.end()) {

@@ -147,6 +147,10 @@ public:
     }
 };
 
+// The largest JSON header read_safetensors accepts, as the safetensors crate's MAX_HEADER_SIZE:
+// the header is read whole before anything in it is checked.
+inline constexpr std::uint64_t max_safetensors_header = 100'000'000;
+
 inline Safetensors read_safetensors(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw io_error("read_safetensors", "cannot open " + path);
@@ -159,8 +163,10 @@ inline Safetensors read_safetensors(const std::string& path) {
     std::uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | len_bytes[i];
     if (n > size - 8) throw io_error("read_safetensors", path + ": header of " + std::to_string(n) + " bytes exceeds the file (" + std::to_string(size) + " bytes)");
+    if (n > max_safetensors_header)
+        throw io_error("read_safetensors", path + ": expected a header of at most " + std::to_string(max_safetensors_header) + " bytes, got " + std::to_string(n));
     std::string header(n, '\0');
-    f.read(header.data(), static_cast<std::streamsize>(n));
+    if (!f.read(header.data(), static_cast<std::streamsize>(n))) throw io_error("read_safetensors", path + ": expected " + std::to_string(n) + " header bytes, got a read error");
     Safetensors out;
     const auto entries = detail::HeaderParser(header, path).parse(out.metadata);
     const std::uint64_t data_size = size - 8 - n;
@@ -173,7 +179,11 @@ inline Safetensors read_safetensors(const std::string& path) {
             if (d < 0) throw io_error("read_safetensors", path + ": tensor '" + name + "' has a negative extent");
         if (e.shape.size() > static_cast<std::size_t>(max_dims)) throw io_error("read_safetensors", path + ": tensor '" + name + "' has more than 8 dims");
         const Shape s(e.shape);
-        const std::uint64_t bytes = static_cast<std::uint64_t>(s.numel()) * size_of(t);
+        std::int64_t numel = 0;
+        if (!extents_fit(s, numel) || static_cast<std::uint64_t>(numel) > data_size / size_of(t) + 1)
+            throw io_error("read_safetensors", path + ": tensor '" + name + "' of shape " + s.str() + " holds more elements than the " +
+                                                   std::to_string(data_size) + "-byte data section");
+        const std::uint64_t bytes = static_cast<std::uint64_t>(numel) * size_of(t);
         if (bytes != static_cast<std::uint64_t>(e.offsets[1] - e.offsets[0]))
             throw io_error("read_safetensors", path + ": tensor '" + name + "' of shape " + s.str() + " needs " + std::to_string(bytes) + " bytes, got " +
                                                    std::to_string(e.offsets[1] - e.offsets[0]));
@@ -181,6 +191,13 @@ inline Safetensors read_safetensors(const std::string& path) {
         f.seekg(static_cast<std::streamoff>(8 + n + e.offsets[0]));
         if (bytes && !f.read(static_cast<char*>(x.raw_data()), static_cast<std::streamsize>(bytes)))
             throw io_error("read_safetensors", path + ": truncated data for tensor '" + name + "'");
+        if (t == dtype::b8) {  // any other byte in a bool is undefined behaviour on use
+            const auto* p = static_cast<const std::uint8_t*>(x.raw_data());
+            for (std::uint64_t i = 0; i < bytes; ++i)
+                if (p[i] > 1)
+                    throw io_error("read_safetensors", path + ": tensor '" + name + "' (BOOL): expected bytes 0 or 1, got " + std::to_string(p[i]) +
+                                                           " at element " + std::to_string(i));
+        }
         out.tensors.emplace(name, std::move(x));
     }
     return out;

@@ -102,7 +102,9 @@ template <class P = void, nn::module M> auto nn_param_group(M& m, std::optional<
 // parameter in `groups` throws: a typo would otherwise leave the table at the base rate.
 template <class P> std::vector<ParamGroup<P>> scale_lr(std::vector<ParamGroup<P>> groups, const std::map<std::string, double>& scale) {
     std::vector<ParamGroup<P>> moved;
-    for (const auto& [name, factor] : scale) {
+    for (const auto& entry : scale) {
+        const std::string& name = entry.first;  // not a structured binding: clang before 16 cannot capture one
+        const double factor = entry.second;
         if (!(factor >= 0) || !std::isfinite(factor))
             throw value_error("scale_lr", "expected a finite lr scale >= 0 for '" + name + "', got " + std::to_string(factor));
         const auto holds = [&](const ParamGroup<P>& g) { return std::ranges::find(g.names, name) != g.names.end(); };

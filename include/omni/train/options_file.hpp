@@ -198,7 +198,12 @@ inline std::string line_column(std::string_view text, std::size_t offset) {
 
 // Parses strict JSON (no comments, no NaN or infinity); errors name `source` and the key path.
 inline Node parse_json(std::string_view text, const std::string& op, const std::string& source) {
-    const std::string owned(text);  // rapidjson reads a NUL-terminated stream
+    // rapidjson reads a NUL-terminated stream, and its UTF-8 validation (1.1, Debian 12) takes up
+    // to three continuation bytes after a lead byte without stopping at the NUL: found by
+    // tests/fuzz/options_fuzz.cpp as a heap overflow on a truncated sequence at the end. Padding
+    // keeps those reads inside the buffer; the NULs then fail validation as they should.
+    std::string owned(text);
+    owned.append(4, '\0');
     rapidjson::StringStream in(owned.c_str());
     TreeBuilder b;
     rapidjson::Reader reader;

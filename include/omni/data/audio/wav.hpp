@@ -10,6 +10,7 @@
 // The parser treats the bytes as hostile: every read is bounds-checked against the buffer and
 // every malformed layout is an io_error naming the file and what was wrong, never a crash.
 // Big-endian RIFX and 64-bit RF64 files are refused by name.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "omni/core/error.hpp"
+#include "omni/core/linkage.hpp"
 
 namespace omni::data {
 
@@ -36,6 +38,15 @@ struct Wav {
 
 // Pass as `channel` to average every channel into mono; a value k >= 0 keeps channel k alone.
 inline constexpr int mix_channels = -1;
+
+// What a file may declare before it is refused. A rate of 1 Hz or 2^31 - 1 Hz is legal RIFF but
+// makes a resampler to 16 kHz build billions of filter taps; 8 kHz (telephony) to 384 kHz (the
+// highest rate of common audio interfaces) bounds that work to a few million taps. Widen them
+// for unusual data.
+struct WavLimits {
+    int min_sample_rate = 8000;
+    int max_sample_rate = 384000;
+};
 
 namespace audio_detail {
 
@@ -110,7 +121,8 @@ inline float sample_at(const std::uint8_t* p, unsigned tag, int bits) {
 
 class WavParser {
 public:
-    WavParser(std::span<const std::uint8_t> bytes, std::string name) : b_(bytes), name_(std::move(name)) {}
+    WavParser(std::span<const std::uint8_t> bytes, std::string name, const WavLimits& limits = {})
+        : b_(bytes), name_(std::move(name)), limits_(limits) {}
 
     Wav parse(int channel) {
         if (b_.size() < 12) fail("expected a 12-byte RIFF/WAVE header, got a file of " + std::to_string(b_.size()) + " bytes");
@@ -183,7 +195,10 @@ private:
             fail("expected format tag 0x0001 (PCM), 0x0003 (IEEE float) or 0xfffe (extensible), got " + hex16(f.tag) +
                  " (compressed formats are not supported)");
         if (f.channels == 0) fail("expected at least one channel, got 0");
-        if (rate == 0 || rate > 0x7fffffffu) fail("expected a positive sample rate, got " + std::to_string(rate));
+        if (rate < static_cast<std::uint32_t>(std::max(limits_.min_sample_rate, 1)) ||
+            rate > static_cast<std::uint32_t>(std::max(limits_.max_sample_rate, 1)))
+            fail("expected a sample rate in [" + std::to_string(limits_.min_sample_rate) + ", " +
+                 std::to_string(limits_.max_sample_rate) + "] Hz (WavLimits), got " + std::to_string(rate));
         f.sample_rate = static_cast<int>(rate);
         const bool bits_ok = f.tag == format_pcm ? (f.bits == 8 || f.bits == 16 || f.bits == 24 || f.bits == 32)
                                                  : (f.bits == 32 || f.bits == 64);
@@ -230,17 +245,25 @@ private:
 
     std::span<const std::uint8_t> b_;
     std::string name_;
+    WavLimits limits_;
 };
 
 }  // namespace audio_detail
 
 // Decodes a WAV held in memory; `name` appears in error messages.
-inline Wav decode_wav(std::span<const std::uint8_t> bytes, const std::string& name = "<memory>",
-                      int channel = mix_channels) {
-    return audio_detail::WavParser(bytes, name).parse(channel);
+OMNI_LIB_INLINE Wav decode_wav(std::span<const std::uint8_t> bytes, const std::string& name = "<memory>",
+                      int channel = mix_channels, const WavLimits& limits = {})
+#if OMNI_LIB_DEFINE
+{
+    return audio_detail::WavParser(bytes, name, limits).parse(channel);
 }
+#else
+;
+#endif
 
-inline Wav read_wav(const std::filesystem::path& path, int channel = mix_channels) {
+OMNI_LIB_INLINE Wav read_wav(const std::filesystem::path& path, int channel = mix_channels, const WavLimits& limits = {})
+#if OMNI_LIB_DEFINE
+{
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
         throw io_error("read_wav", path.string() + ": expected a readable WAV file, got no regular file there");
@@ -252,16 +275,21 @@ inline Wav read_wav(const std::filesystem::path& path, int channel = mix_channel
     in.seekg(0);
     if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
         throw io_error("read_wav", path.string() + ": expected to read " + std::to_string(size) + " bytes, got a read error");
-    return decode_wav(bytes, path.string(), channel);
+    return decode_wav(bytes, path.string(), channel, limits);
 }
+#else
+;
+#endif
 
 enum class WavEncoding { pcm_u8, pcm_s16, pcm_s24, pcm_s32, float32, float64 };
 
 // Encodes interleaved samples (frames x channels). PCM rounds x * 2^(bits-1) to nearest and
 // saturates, so a value k / 2^(bits-1) read by decode_wav comes back exactly. `extensible`
 // writes a WAVE_FORMAT_EXTENSIBLE header (what Microsoft asks for above 16 bits or 2 channels).
-inline std::vector<std::uint8_t> encode_wav(std::span<const float> interleaved, int channels, int sample_rate,
-                                            WavEncoding enc = WavEncoding::pcm_s16, bool extensible = false) {
+OMNI_LIB_INLINE std::vector<std::uint8_t> encode_wav(std::span<const float> interleaved, int channels, int sample_rate,
+                                            WavEncoding enc = WavEncoding::pcm_s16, bool extensible = false)
+#if OMNI_LIB_DEFINE
+{
     if (channels < 1 || channels > 65535)
         throw value_error("write_wav", "expected 1 to 65535 channels, got " + std::to_string(channels));
     if (sample_rate < 1) throw value_error("write_wav", "expected a positive sample rate, got " + std::to_string(sample_rate));
@@ -332,9 +360,14 @@ inline std::vector<std::uint8_t> encode_wav(std::span<const float> interleaved, 
     if (data_size & 1) out.push_back(0);
     return out;
 }
+#else
+;
+#endif
 
-inline void write_wav(const std::filesystem::path& path, std::span<const float> interleaved, int channels,
-                      int sample_rate, WavEncoding enc = WavEncoding::pcm_s16, bool extensible = false) {
+OMNI_LIB_INLINE void write_wav(const std::filesystem::path& path, std::span<const float> interleaved, int channels,
+                      int sample_rate, WavEncoding enc = WavEncoding::pcm_s16, bool extensible = false)
+#if OMNI_LIB_DEFINE
+{
     const std::vector<std::uint8_t> bytes = encode_wav(interleaved, channels, sample_rate, enc, extensible);
     std::ofstream out(path, std::ios::binary);
     if (!out) throw io_error("write_wav", path.string() + ": expected a writable file, got one that cannot be opened");
@@ -342,5 +375,8 @@ inline void write_wav(const std::filesystem::path& path, std::span<const float> 
     if (!out) throw io_error("write_wav", path.string() + ": expected to write " + std::to_string(bytes.size()) +
                                               " bytes, got a write error");
 }
+#else
+;
+#endif
 
 }  // namespace omni::data

@@ -15,6 +15,7 @@
 // twice at link time. Only PNG and JPEG are compiled in, which keeps the cost to about a second
 // of compile time per TU. A TU that already includes stb_image.h itself (and compiles it
 // somewhere as usual) must include it before this header; omni then calls that stb_image.
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
@@ -60,6 +61,9 @@ enum class ImageLayout { chw, hwc };
 struct DecodeOptions {
     int channels = 0;  // 0: as stored; 1..4: converted by the decoder
     ImageLayout layout = ImageLayout::chw;
+    // Width x height above this is refused before any pixel is allocated: a few hundred bytes can
+    // declare 2^24 x 2^24. The default is PIL's Image.MAX_IMAGE_PIXELS (a 1 GiB 24-bit image).
+    std::int64_t max_pixels = 89'478'485;
 };
 
 namespace detail {
@@ -72,6 +76,61 @@ struct StbPixels {
     StbPixels& operator=(const StbPixels&) = delete;
     ~StbPixels() { stbi_image_free(p); }
 };
+
+// stb_image 2.27 (Debian 12's) writes past its Huffman tables when the 16 code counts of a DHT
+// table sum past 256 (fixed upstream in 2.28). Such a table is invalid JPEG (ITU T.81, B.2.4.2:
+// at most 256 symbols), so it is refused here, before stb sees the bytes. Walks the markers as
+// stb does: segments by their length, entropy-coded data byte by byte up to the next marker.
+inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std::string& name) {
+    std::size_t i = 0;
+    while (i < b.size() && b[i] == 0xFF) ++i;  // stb skips fill bytes before SOI too
+    if (i == 0 || i >= b.size() || b[i] != 0xD8) return;  // not a JPEG
+    ++i;
+    auto at = [&](std::size_t k) -> unsigned { return k < b.size() ? b[k] : 0u; };  // stb reads 0 past the end
+    while (i + 1 < b.size()) {
+        const unsigned m = b[i + 1];
+        if (b[i] != 0xFF || m == 0xFF || m == 0x00) {  // entropy-coded data, fill or a stuffed zero
+            ++i;
+            continue;
+        }
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) {  // TEM, RSTn and SOI carry no length
+            i += 2;
+            continue;
+        }
+        if (m == 0xD9) return;  // EOI
+        const std::size_t len = (at(i + 2) << 8) | at(i + 3), end = i + 2 + len;
+        if (m == 0xC4) {
+            for (std::size_t p = i + 4; p < end && p < b.size(); ) {
+                unsigned symbols = 0;
+                for (std::size_t k = 1; k <= 16; ++k) symbols += at(p + k);
+                if (symbols > 256)
+                    throw io_error("decode_image", "expected a JPEG Huffman table of at most 256 symbols in '" + name +
+                                                       "', got " + std::to_string(symbols) + " at byte " + std::to_string(p));
+                p += 17 + symbols;
+            }
+        }
+        if (len < 2) return;  // stb refuses the segment itself
+        i = end;
+    }
+}
+
+// stb_image grows its IDAT buffer to a chunk's declared length before reading it, so 60 bytes
+// declaring a 2 GiB IDAT chunk allocate 2 GiB (found by tests/fuzz/image_fuzz.cpp). An IDAT
+// chunk longer than the bytes left is refused first; stb would fail on it anyway ("outofdata").
+inline void check_png_chunks(std::span<const std::uint8_t> b, const std::string& name) {
+    static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    if (b.size() < 8 || !std::equal(signature, signature + 8, b.begin())) return;
+    for (std::size_t i = 8; i + 8 <= b.size();) {
+        const std::uint64_t len = (std::uint64_t{b[i]} << 24) | (std::uint64_t{b[i + 1]} << 16) | (std::uint64_t{b[i + 2]} << 8) | b[i + 3];
+        const std::string type(reinterpret_cast<const char*>(b.data() + i + 4), 4);
+        const std::uint64_t left = b.size() - (i + 8);
+        if (type == "IDAT" && len > left)
+            throw io_error("decode_image", "expected the PNG chunk 'IDAT' at byte " + std::to_string(i) + " to hold " + std::to_string(len) +
+                                               " bytes in '" + name + "', got " + std::to_string(left) + " left (truncated or corrupt file)");
+        if (type == "IEND" || len > left) return;
+        i += 12 + static_cast<std::size_t>(len);
+    }
+}
 
 template <class T>
 Tensor<cpu> pixels_to_tensor(const T* px, int h, int w, int c, float scale, ImageLayout layout) {
@@ -101,7 +160,15 @@ inline Tensor<cpu> decode_image(std::span<const std::uint8_t> bytes, const Decod
         throw io_error(op, "expected an encoded image under 2 GiB in '" + name + "', got " + std::to_string(bytes.size()) + " bytes");
     const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
     const int len = static_cast<int>(bytes.size());
+    if (opt.max_pixels < 1) throw value_error(op, "expected max_pixels >= 1, got " + std::to_string(opt.max_pixels));
     int w = 0, h = 0, stored = 0;
+    detail::check_jpeg_huffman_tables(bytes, name);
+    detail::check_png_chunks(bytes, name);
+    if (stbi_info_from_memory(data, len, &w, &h, &stored) &&
+        static_cast<std::int64_t>(w) * static_cast<std::int64_t>(h) > opt.max_pixels)
+        throw io_error(op, "expected at most max_pixels = " + std::to_string(opt.max_pixels) + " pixels in '" + name + "', got " +
+                               std::to_string(w) + " x " + std::to_string(h) + " = " +
+                               std::to_string(static_cast<std::int64_t>(w) * h) + " (raise DecodeOptions::max_pixels to allow it)");
     detail::StbPixels px;
     const bool wide = stbi_is_16_bit_from_memory(data, len) != 0;
     px.p = wide ? static_cast<void*>(stbi_load_16_from_memory(data, len, &w, &h, &stored, opt.channels))

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "omni/core/error.hpp"
+#include "omni/core/linkage.hpp"
 #include "omni/policy/cpu.hpp"
 #include "omni/tensor/tensor.hpp"
 
@@ -162,6 +163,10 @@ template <class Source> IdxArray read_idx_header(Source& src, const std::string&
             throw io_error(op, "expected IDX dimensions whose byte size fits in memory in '" + name + "', got " +
                                    out.shape.str() + " at " + std::to_string(esize) + " bytes each");
     }
+    // A zero extent makes the byte size 0 but strides still multiply the others.
+    if (std::int64_t n = 0; !extents_fit(out.shape, n))
+        throw io_error(op, "expected IDX dimensions whose product (zero extents aside) fits in int64 in '" + name + "', got " +
+                               out.shape.str());
     return out;
 }
 
@@ -220,7 +225,9 @@ template <class From, class To> Tensor<cpu> widen_idx(const IdxArray& a, dtype d
     return t;
 }
 
-inline void require_idx_layout(const IdxArray& a, int ndim, const std::string& name, const char* op, const char* what) {
+OMNI_ZLIB_INLINE void require_idx_layout(const IdxArray& a, int ndim, const std::string& name, const char* op, const char* what)
+#if OMNI_ZLIB_DEFINE
+{
     if (a.type != idx_type::u8)
         throw io_error(op, std::string("expected ") + what + " as unsigned bytes (type 0x08) in '" + name + "', got type " +
                                hex_byte(static_cast<unsigned>(a.type)));
@@ -228,17 +235,27 @@ inline void require_idx_layout(const IdxArray& a, int ndim, const std::string& n
         throw io_error(op, std::string("expected ") + what + " with " + std::to_string(ndim) + " dimensions in '" + name +
                                "', got shape " + a.shape.str());
 }
+#else
+;
+#endif
 
 }  // namespace detail
 
 // The array as stored (values still big-endian), from a plain or gzip file.
-inline IdxArray read_idx_array(const std::filesystem::path& path, std::int64_t max_items = -1) {
+OMNI_ZLIB_INLINE IdxArray read_idx_array(const std::filesystem::path& path, std::int64_t max_items = -1)
+#if OMNI_ZLIB_DEFINE
+{
     detail::IdxGzSource src(path, "read_idx");
     return detail::read_idx_array(src, path.string(), max_items, "read_idx");
 }
+#else
+;
+#endif
 
 // IDX values as a tensor of their natural omni dtype (see the header comment).
-inline Tensor<cpu> to_tensor(const IdxArray& a) {
+OMNI_ZLIB_INLINE Tensor<cpu> to_tensor(const IdxArray& a)
+#if OMNI_ZLIB_DEFINE
+{
     switch (a.type) {
         case idx_type::u8: return detail::widen_idx<std::uint8_t, std::int32_t>(a, dtype::i32);
         case idx_type::i8: return detail::widen_idx<std::int8_t, std::int32_t>(a, dtype::i32);
@@ -249,20 +266,35 @@ inline Tensor<cpu> to_tensor(const IdxArray& a) {
     }
     throw io_error("read_idx", "expected a known IDX type, got " + detail::hex_byte(static_cast<unsigned>(a.type)));
 }
+#else
+;
+#endif
 
-inline Tensor<cpu> read_idx(const std::filesystem::path& path, std::int64_t max_items = -1) {
+OMNI_ZLIB_INLINE Tensor<cpu> read_idx(const std::filesystem::path& path, std::int64_t max_items = -1)
+#if OMNI_ZLIB_DEFINE
+{
     return to_tensor(read_idx_array(path, max_items));
 }
+#else
+;
+#endif
 
 // The same from bytes already in memory (uncompressed); `name` labels errors.
-inline Tensor<cpu> parse_idx(std::span<const std::uint8_t> bytes, const std::string& name = "<memory>",
-                             std::int64_t max_items = -1) {
+OMNI_ZLIB_INLINE Tensor<cpu> parse_idx(std::span<const std::uint8_t> bytes, const std::string& name = "<memory>",
+                             std::int64_t max_items = -1)
+#if OMNI_ZLIB_DEFINE
+{
     detail::IdxMemorySource src(bytes);
     return to_tensor(detail::read_idx_array(src, name, max_items, "parse_idx"));
 }
+#else
+;
+#endif
 
 // An images file (unsigned bytes, [N, H, W]) as float32 in [0, 1].
-inline Tensor<cpu> load_idx_images(const std::filesystem::path& path, std::int64_t max_items = -1) {
+OMNI_ZLIB_INLINE Tensor<cpu> load_idx_images(const std::filesystem::path& path, std::int64_t max_items = -1)
+#if OMNI_ZLIB_DEFINE
+{
     detail::IdxGzSource src(path, "load_idx_images");
     IdxArray a = detail::read_idx_header(src, path.string(), "load_idx_images");
     detail::require_idx_layout(a, 3, path.string(), "load_idx_images", "images");
@@ -273,14 +305,22 @@ inline Tensor<cpu> load_idx_images(const std::filesystem::path& path, std::int64
     for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(a.bytes[i]) / 255.0f;  // as ToTensor divides
     return t;
 }
+#else
+;
+#endif
 
 // A labels file (unsigned bytes, [N]) as int64.
-inline Tensor<cpu> load_idx_labels(const std::filesystem::path& path, std::int64_t max_items = -1) {
+OMNI_ZLIB_INLINE Tensor<cpu> load_idx_labels(const std::filesystem::path& path, std::int64_t max_items = -1)
+#if OMNI_ZLIB_DEFINE
+{
     detail::IdxGzSource src(path, "load_idx_labels");
     IdxArray a = detail::read_idx_header(src, path.string(), "load_idx_labels");
     detail::require_idx_layout(a, 1, path.string(), "load_idx_labels", "labels");
     detail::read_idx_values(src, a, path.string(), max_items, "load_idx_labels");
     return detail::widen_idx<std::uint8_t, std::int64_t>(a, dtype::i64);
 }
+#else
+;
+#endif
 
 }  // namespace omni::data

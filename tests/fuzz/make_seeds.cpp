@@ -1,0 +1,127 @@
+// Writes the seed corpora of the fuzz harnesses: OUT_DIR/<harness>/<file>, every file a real one
+// made by omni's own writers (WAV, safetensors, .npy, checkpoint, options JSON) or by stb's PNG
+// and JPEG encoders, a few hundred bytes each, so the fuzzer starts from valid structure.
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "omni/data/audio/wav.hpp"
+#include "omni/backend/cpu.hpp"
+#include "omni/io/checkpoint.hpp"
+#include "omni/io/xtensor.hpp"
+#include "omni/nn/linear.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void put(const fs::path& p, const std::string& bytes) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << bytes;
+}
+void put(const fs::path& p, const std::vector<std::uint8_t>& bytes) {
+    put(p, std::string(bytes.begin(), bytes.end()));
+}
+
+std::vector<float> tone(int frames, int channels, double freq, int rate) {
+    std::vector<float> v(static_cast<std::size_t>(frames * channels));
+    for (int i = 0; i < frames; ++i)
+        for (int c = 0; c < channels; ++c)
+            v[static_cast<std::size_t>(i * channels + c)] = static_cast<float>(0.5 * std::sin(6.283185307 * freq * i / rate + c));
+    return v;
+}
+
+void wavs(const fs::path& out) {
+    using E = omni::data::WavEncoding;
+    put(out / "s16_mono_16k.wav", omni::data::encode_wav(tone(64, 1, 440, 16000), 1, 16000));
+    put(out / "u8_stereo_8k.wav", omni::data::encode_wav(tone(48, 2, 300, 8000), 2, 8000, E::pcm_u8));
+    put(out / "s24_ext_44k1.wav", omni::data::encode_wav(tone(40, 1, 1000, 44100), 1, 44100, E::pcm_s24, true));
+    put(out / "f32_ext_48k.wav", omni::data::encode_wav(tone(32, 2, 1000, 48000), 2, 48000, E::float32, true));
+    put(out / "f64_22k05.wav", omni::data::encode_wav(tone(24, 1, 1000, 22050), 1, 22050, E::float64));
+}
+
+std::string idx(std::uint8_t code, std::vector<std::uint32_t> dims, std::size_t bytes_per) {
+    std::string s{'\0', '\0', static_cast<char>(code), static_cast<char>(dims.size())};
+    std::size_t n = 1;
+    for (auto d : dims) {
+        for (int k = 3; k >= 0; --k) s += static_cast<char>((d >> (8 * k)) & 0xff);
+        n *= d;
+    }
+    for (std::size_t i = 0; i < n * bytes_per; ++i) s += static_cast<char>(i * 37);
+    return s;
+}
+
+void images(const fs::path& out) {
+    fs::create_directories(out);
+    std::vector<std::uint8_t> px(8 * 6 * 4);
+    for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i * 11);
+    stbi_write_png((out / "grey.png").c_str(), 8, 6, 1, px.data(), 8);
+    stbi_write_png((out / "rgb.png").c_str(), 8, 6, 3, px.data(), 24);
+    stbi_write_png((out / "rgba.png").c_str(), 8, 6, 4, px.data(), 32);
+    stbi_write_jpg((out / "rgb.jpg").c_str(), 8, 6, 3, px.data(), 90);
+    stbi_write_jpg((out / "grey.jpg").c_str(), 8, 6, 1, px.data(), 50);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: make_seeds OUT_DIR\n");
+        return 2;
+    }
+    const fs::path out = argv[1];
+    wavs(out / "wav");
+    wavs(out / "audio_frontend");
+    put(out / "idx" / "images.idx", idx(0x08, {2, 3, 3}, 1));
+    put(out / "idx" / "labels.idx", idx(0x08, {4}, 1));
+    put(out / "idx" / "f32.idx", idx(0x0D, {2, 2}, 4));
+    put(out / "idx" / "i16.idx", idx(0x0B, {3}, 2));
+    images(out / "image");
+
+    using A = omni::autodiff<omni::cpu>;
+    omni::Generator gen(0);
+    omni::nn::Linear<A> lin({.in = 4, .out = 3}, gen);
+    fs::create_directories(out / "safetensors");
+    omni::io::save_weights(lin, (out / "safetensors" / "linear.safetensors").string(), {{"format", "pt"}});
+    omni::io::write_safetensors((out / "safetensors" / "mixed.safetensors").string(),
+                                {{"fc.weight", omni::Tensor<omni::cpu>::ones({3, 4})},
+                                 {"ids", omni::Tensor<omni::cpu>::zeros({2}, omni::dtype::i64)},
+                                 {"mask", omni::Tensor<omni::cpu>::ones({2, 1}, omni::dtype::b8)},
+                                 {"half", omni::Tensor<omni::cpu>::ones({2}, omni::dtype::bf16)}});
+
+    fs::create_directories(out / "npy");
+    omni::io::save_npy<float>((out / "npy" / "f32.npy").string(), omni::Tensor<omni::cpu>::ones({2, 3}));
+    omni::io::save_npy<std::int64_t>((out / "npy" / "i64.npy").string(), omni::Tensor<omni::cpu>::zeros({4}, omni::dtype::i64));
+    omni::io::save_npy<bool>((out / "npy" / "bool.npy").string(), omni::Tensor<omni::cpu>::ones({3}, omni::dtype::b8));
+
+    omni::optim::AdamW<omni::cpu> opt(omni::optim::nn_param_groups(lin, 0.1));
+    omni::io::save_checkpoint(out / "checkpoint" / "fresh.ckpt", lin, opt,
+                              {.step = 0, .losses = {1.0f}, .modalities = {0}, .metadata = {{"model", "linear"}}});
+    omni::sum(omni::square(lin(omni::Var<omni::cpu>(omni::Tensor<omni::cpu>::ones({2, 4}))))).backward();
+    opt.step();
+    omni::io::save_checkpoint(out / "checkpoint" / "stepped.ckpt", lin, opt, {.step = 1, .rng_seed = 3, .rng_offset = 9});
+
+    put(out / "wordpiece" / "vocab_text", std::string("hello\n##lo\nworld\n##s\n,\n!\n[MASK]\n", 34) + '\0' +
+                                              "Hello worlds, h\xc3\xa9llo! \xe4\xb8\xad\xe6\x96\x87 [MASK] x");
+    put(out / "wordpiece" / "text_only", std::string("\0unaffable [CLS] don't", 23));
+
+    put(out / "av_clips" / "one.jsonl",
+        "{\"id\":\"c0\",\"split\":\"train\",\"duration\":0.25,\"fps\":4,\"frames\":[{\"label\":3,\"time\":0.0,\"png\":\"f.png\"}],"
+        "\"wav\":\"a.wav\",\"words\":[{\"word\":\"two\",\"digit\":2,\"start\":0.0,\"end\":0.1}],"
+        "\"questions\":[{\"q\":\"what was shown first ?\",\"a\":\"dress\",\"type\":\"visual\",\"template\":\"shown_first\"}]}\n");
+
+    put(out / "options" / "full.json",
+        "{\"name\": \"r\", \"count\": -4, \"seed\": 18446744073709551615, \"offset\": 5, \"small\": 200, \"flag\": true,\n"
+        " \"hue\": \"blue\", \"tags\": [\"x\", \"y\"], \"weights\": [0.1, 1e-300], \"scales\": {\"blocks.0\": 2},\n"
+        " \"per_colour\": {\"red\": 3}, \"nested\": {\"7\": [{\"rate\": 1, \"range\": [0, 1]}]},\n"
+        " \"inner\": {\"rate\": 0.25, \"scale\": 3, \"range\": [0.1, 0.9]}}\n");
+    put(out / "options" / "override", std::string("inner.range=[0.5, 1]"));
+    return 0;
+}
