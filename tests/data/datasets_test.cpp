@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "omni/data/datasets.hpp"
+#include "omni/data/modality_sampler.hpp"
+#include "omni/data/sets/fashion_mnist.hpp"
+#include "omni/data/sets/glosses.hpp"
+#include "omni/data/sets/spoken_words.hpp"
 
 namespace fs = std::filesystem;
 namespace od = omni::data;

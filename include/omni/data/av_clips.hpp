@@ -41,7 +41,7 @@
 #include "omni/core/error.hpp"
 #include "omni/data/audio/resample.hpp"
 #include "omni/data/audio/wav.hpp"
-#include "omni/data/datasets.hpp"
+#include "omni/data/data_dir.hpp"
 #include "omni/data/image/decode.hpp"
 #include "omni/policy/cpu.hpp"
 #include "omni/tensor/tensor.hpp"
