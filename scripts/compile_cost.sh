@@ -70,7 +70,12 @@ flags_for() {
   local f=$1 m=$2
   echo -n "-std=gnu++20 -O3 -DNDEBUG -fopenmp -Iinclude -isystem /usr/include/eigen3"
   [[ $f == examples/* ]] && echo -n " -march=native"
-  [[ $m == compiled ]] && echo -n " -DOMNI_KERNELS_PREBUILT"
+  # Compiled: what linking omni::kernels defines (its FFTW and zlib parts where those are installed).
+  if [[ $m == compiled ]]; then
+    echo -n " -DOMNI_KERNELS_PREBUILT"
+    [[ -f /usr/include/fftw3.h ]] && echo -n " -DOMNI_KERNELS_FFTW"
+    [[ -f /usr/include/zlib.h ]] && echo -n " -DOMNI_KERNELS_ZLIB"
+  fi
   echo -n " ${EXTRA_FLAGS:-}"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian machine: dependencies, a Release build (with the CUDA
 # policy when nvcc is present; its tests skip without a GPU), ctest, the include-layer rule, the
-# installed-package consumer, and the compile cost of the heaviest test translation unit.
+# installed-package consumer, the compile cost (the Omni-C example within 20 s compiled) and a
+# short libFuzzer run of every reader of bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -17,4 +18,6 @@ cmake --build "$build" -j "$jobs"
 # Tests run side by side: idle OpenMP workers must sleep, not spin against the other test's threads.
 (cd "$build" && OMP_WAIT_POLICY=passive ctest --output-on-failure -j "$jobs")
 scripts/check_install.sh
-scripts/compile_cost.sh tests/autodiff/gradcheck_test.cpp tests/ops/ops_test.cpp
+# Compile cost: the two heaviest test TUs in both modes and the Omni-C example compiled (budget 20 s, 2 GB).
+scripts/compile_cost.sh --quick
+scripts/fuzz.sh --ci  # every reader of bytes under libFuzzer + ASan/UBSan, 10 s each (tests/fuzz)

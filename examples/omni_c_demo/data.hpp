@@ -4,8 +4,10 @@
 // probes. Images: Fashion-MNIST; audio: espeak-ng spoken words (Fashion-MNIST class names and
 // digits, labels shared with the images); text: WordNet glosses labelled by lexicographer file.
 #include <omni/data/audio/frontend.hpp>
-#include <omni/data/datasets.hpp>
 #include <omni/data/image/augment.hpp>
+#include <omni/data/sets/fashion_mnist.hpp>
+#include <omni/data/sets/glosses.hpp>
+#include <omni/data/sets/spoken_words.hpp>
 #include <omni/data/text/augment.hpp>
 #include <omni/data/text/wordpiece.hpp>
 #include <omni/train/linear_probe.hpp>

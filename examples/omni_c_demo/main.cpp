@@ -11,11 +11,13 @@
 // (settings: options.hpp and options.json; docs/omni_c.md)
 #include <omni/io/checkpoint.hpp>
 #include <omni/loss/metrics.hpp>
+#include <omni/report/gnuplot.hpp>
+#include <omni/report/tsne.hpp>
 #include <omni/train/finetune.hpp>
+#include <omni/train/omni_c_preset.hpp>  // the model and trainers prebuilt in omni::kernels
 #include <omni/train/probe_selection.hpp>
-#include <omni/train/sail.hpp>
+#include <omni/train/zero_shot_protocol.hpp>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -25,7 +27,6 @@
 
 #include "data.hpp"
 #include "options.hpp"
-#include "tsne.hpp"
 
 namespace {
 
@@ -173,10 +174,6 @@ const std::vector<std::string> image_test_templates{"an image of a {}.", "a smal
 const std::vector<std::string> audio_train_templates{"the word {}.", "someone says {}.", "{}", "a recording of the word {}."};
 const std::vector<std::string> audio_test_templates{"a voice saying {}.", "the spoken word {}."};
 
-std::string fill(const std::string& t, const std::string& w) {
-    const auto p = t.find("{}");
-    return t.substr(0, p) + w + t.substr(p + 2);
-}
 std::string spoken_name(std::string w) {
     if (w == "T-shirt/top") return "t-shirt or top";
     for (char& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -188,53 +185,26 @@ struct SailRow {
     double image_zero_shot = 0, audio_zero_shot = 0, audio_to_image_p10 = 0;
 };
 
-// Encodes prompt texts [C classes x T templates] with a system's text encoder.
-Tensor<cpu> prompt_features(const System& s, const Corpus& c, const std::vector<std::string>& words, const std::vector<std::string>& templates) {
-    std::vector<std::string> texts;
-    for (const auto& w : words)
-        for (const auto& t : templates) texts.push_back(fill(t, spoken_name(w)));
-    const Tensor<cpu> ids = c.tokenize(texts);
-    return s.encode(modality::text, ids.size(0), [&](std::span<const std::int64_t> idx) { return demo::take(ids, idx); }, false);
-}
-
+// SAIL on a system's frozen features (train::sail_zero_shot), then spoken Fashion-MNIST class
+// names (audio labels 0-9) -> test images, through the joint space only.
 SailRow sail_row(const System& s, const Features& f, const Corpus& c, const Options& o) {
-    std::vector<std::string> fashion;
-    for (auto n : data::fashion_mnist_classes) fashion.emplace_back(n);
-    const Tensor<cpu> img_caps = prompt_features(s, c, fashion, image_train_templates);          // [10 * T, D]
-    const Tensor<cpu> aud_caps = prompt_features(s, c, c.audio_words, audio_train_templates);    // [20 * T, D]
-    // Pair every training item with one of its class's captions, drawn at random.
-    Generator g(o.seed + 7);
-    const auto pair_with = [&](const Tensor<cpu>& caps, const Tensor<cpu>& labels, std::int64_t templates) {
-        std::vector<std::int64_t> rows;
-        for (const std::int64_t y : labels.to_vector<std::int64_t>())
-            rows.push_back(y * templates + std::min<std::int64_t>(templates - 1, static_cast<std::int64_t>(g.uniform() * templates)));
-        return index_select(caps, 0, Tensor<cpu>::from_data(rows, {static_cast<std::int64_t>(rows.size())}));
+    std::vector<std::string> fashion, words;
+    for (auto n : data::fashion_mnist_classes) fashion.push_back(spoken_name(std::string(n)));
+    for (const auto& w : c.audio_words) words.push_back(spoken_name(w));
+    const train::TextEncoder text = [&](const std::vector<std::string>& texts) {
+        const Tensor<cpu> ids = c.tokenize(texts);
+        return s.encode(modality::text, ids.size(0), [&](std::span<const std::int64_t> idx) { return demo::take(ids, idx); }, false);
     };
     const int I = static_cast<int>(modality::image), Au = static_cast<int>(modality::audio);
-    const std::vector<train::PairedFeatures> sets{
-        {"image", f.train[I], "text", pair_with(img_caps, c[modality::image].train_y, static_cast<std::int64_t>(image_train_templates.size()))},
-        {"audio", f.train[Au], "text", pair_with(aud_caps, c[modality::audio].train_y, static_cast<std::int64_t>(audio_train_templates.size()))}};
-    Generator ga(o.seed + 11);
-    train::SailAligner al({.in = f.train[I].size(1), .out = o.model.head_out}, ga);
-    train::train_sail(al, sets, o.sail);
-
-    SailRow r{s.name};
-    const Tensor<cpu> img_prompts = prompt_features(s, c, fashion, image_test_templates);
-    r.image_zero_shot = train::top1(train::zero_shot(al, "image", f.test[I], "text", img_prompts, 10), c[modality::image].test_y);
-    const Tensor<cpu> aud_prompts = prompt_features(s, c, c.audio_words, audio_test_templates);
-    r.audio_zero_shot = train::top1(train::zero_shot(al, "audio", f.test[Au], "text", aud_prompts, 20), c[modality::audio].test_y);
-    // Spoken Fashion-MNIST class names -> test images, through the joint space only.
-    std::vector<std::int64_t> q;
-    for (std::size_t i = 0; i < c.audio_test_labels.size(); ++i)
-        if (c.audio_test_labels[i] < 10) q.push_back(static_cast<std::int64_t>(i));
-    if (!q.empty()) {
-        const Tensor<cpu> qe = al.embed("audio", index_select(f.test[Au], 0, Tensor<cpu>::from_data(q, {static_cast<std::int64_t>(q.size())})));
-        std::vector<std::int64_t> ql;
-        for (auto i : q) ql.push_back(c.audio_test_labels[i]);
-        const Tensor<cpu> ge = al.embed("image", f.test[I]);
-        r.audio_to_image_p10 = train::precision_at_k(qe, ql, ge, c[modality::image].test_y.to_vector<std::int64_t>(), std::min<std::int64_t>(10, ge.size(0)));
-    }
-    return r;
+    const auto& im = c[modality::image];
+    const auto& au = c[modality::audio];
+    const auto r = train::sail_zero_shot(
+        {{.modality = "image", .train_features = f.train[I], .train_labels = im.train_y, .test_features = f.test[I], .test_labels = im.test_y,
+          .class_names = fashion, .train_templates = image_train_templates, .test_templates = image_test_templates},
+         {.modality = "audio", .train_features = f.train[Au], .train_labels = au.train_y, .test_features = f.test[Au], .test_labels = au.test_y,
+          .class_names = words, .train_templates = audio_train_templates, .test_templates = audio_test_templates}},
+        text, {.joint_dim = o.model.head_out, .sail = o.sail, .seed = o.seed});
+    return {s.name, r.top1[0], r.top1[1], train::cross_modal_precision_at_k(r.aligner, "audio", f.test[Au], au.test_y, "image", f.test[I], im.test_y, 10, 10)};
 }
 
 // Alignment and uniformity of normalised projections of two views of test-sized samples
@@ -272,10 +242,18 @@ double sbora(M& model, const Corpus& c, modality m, const Options& o, const trai
 
 // ---- counts -------------------------------------------------------------------------------------
 
-template <class... Ms> std::int64_t count_params(const models::OmniCConfig& cfg) {
+// Parameters of Omni-C and of the three single-modality experts of the same config together.
+std::pair<std::int64_t, std::int64_t> count_params(const models::OmniCConfig& cfg) {
     Generator g(0);
-    models::OmniC<cpu, Ms...> m(cfg, g);
-    return nn::parameter_count(m);
+    train::OmniCPreset<cpu> m(cfg, g);
+    const std::int64_t total = nn::parameter_count(m);
+    std::int64_t experts = 0;
+    for (std::size_t i = 0; i < m.modality_count; ++i) {
+        experts += total;
+        for (std::size_t j = 0; j < m.modality_count; ++j)
+            if (j != i) experts -= models::own_parameter_count(m, j);
+    }
+    return {total, experts};
 }
 
 // Peak bytes of tensor storage while encoding one sample of each modality in turn (weights
@@ -395,27 +373,22 @@ int main(int argc, char** argv) try {
 
     // ---- t-SNE of projected test embeddings, by modality (Fig. 1 / Fig. 6) ----
     std::cerr << "omni_c_demo: t-SNE\n";
-    const auto tsne_of = [&](const auto& model, const std::string& file) {
-        std::vector<float> pts;
-        std::vector<std::pair<int, std::int64_t>> tags;
-        std::int64_t d = 0;
+    const auto tsne_of = [&](const auto& model, const std::string& title) {
+        report::ScatterPanel p{title, {}, {}, {}, {}};  // colour: modality; shape: class
+        std::vector<Tensor<cpu>> z;
         for (modality m : all_modalities) {
             const std::int64_t n = std::min<std::int64_t>(o.quick ? 20 : 250, c[m].test);
-            const Tensor<cpu> z = l2_normalize(train::encode(model, name_of(m), n, c[m].test_batch, 256, true), -1);
-            d = z.size(1);
-            const auto v = z.to_vector<float>();
-            pts.insert(pts.end(), v.begin(), v.end());
+            z.push_back(l2_normalize(train::encode(model, name_of(m), n, c[m].test_batch, 256, true), -1));
             const auto y = c[m].test_y.template to_vector<std::int64_t>();
-            for (std::int64_t i = 0; i < n; ++i) tags.emplace_back(static_cast<int>(m), y[i]);
+            for (std::int64_t i = 0; i < n; ++i) p.group.push_back(static_cast<int>(m)), p.shape.push_back(static_cast<int>(y[i]));
         }
-        const int n = static_cast<int>(tags.size());
-        const auto y = demo::tsne_2d(pts, n, static_cast<int>(d), std::min(30.0, (n - 1) / 3.0), o.quick ? 100 : 600, o.seed);
-        std::ofstream f(out / file);
-        f << "# x y modality(0 image, 1 audio, 2 text) label\n";
-        for (int i = 0; i < n; ++i) f << y[2 * i] << ' ' << y[2 * i + 1] << ' ' << tags[i].first << ' ' << tags[i].second << '\n';
+        const std::int64_t n = static_cast<std::int64_t>(p.group.size());
+        const auto xy = report::tsne_2d(concat(z, 0), {.perplexity = std::min(30.0, static_cast<double>(n - 1) / 3.0), .iterations = o.quick ? 100 : 600, .seed = o.seed})
+                            .to_vector<double>();
+        for (std::int64_t i = 0; i < n; ++i) p.x.push_back(xy[2 * i]), p.y.push_back(xy[2 * i + 1]);
+        return p;
     };
-    tsne_of(omni_c, "tsne_separate_heads.dat");
-    tsne_of(shared, "tsne_shared_head.dat");
+    const std::vector<report::ScatterPanel> maps{tsne_of(omni_c, "Omni-C, separate heads (Fig. 1)"), tsne_of(shared, "shared head (Fig. 6)")};
 
     // ---- counts ----
     struct CountRow {
@@ -425,8 +398,8 @@ int main(int argc, char** argv) try {
     std::vector<CountRow> counts;
     for (const auto& [label, cfg] : {std::pair{std::string("tiny (this demo)"), o.model}, std::pair{std::string("ViT-B/32 (paper)"), models::omni_c_vit_b32}}) {
         if (o.quick && label != "tiny (this demo)") continue;
-        counts.push_back({label, count_params<models::image, models::audio, models::text>(cfg),
-                          count_params<models::image>(cfg) + count_params<models::audio>(cfg) + count_params<models::text>(cfg)});
+        const auto [total, experts] = count_params(cfg);
+        counts.push_back({label, total, experts});
     }
     const std::int64_t peak_omni = inference_peak(omni_c, c, {modality::image, modality::audio, modality::text});
     const std::int64_t peak_experts = inference_peak(expert_image, c, {modality::image}) + inference_peak(expert_audio, c, {modality::audio}) +
@@ -449,49 +422,24 @@ int main(int argc, char** argv) try {
         ft_omni.top1[static_cast<int>(m)] = sbora(copy, c, m, o, probe_omni.fit[static_cast<int>(m)], std::string("sbora omni_c ") + name_of(m));
     }
 
-    // ---- loss curves ----
-    {
-        // One gnuplot data block per modality: its k-th step for Omni-C, the shared head and the expert.
-        std::ofstream f(out / "loss.dat");
-        f << "# blocks: image, audio, text; columns: step of that modality, Omni-C, shared head, expert\n";
-        const std::array<const train::PretrainResult*, 3> experts{&r_ei, &r_ea, &r_et};
-        for (int m = 0; m < 3; ++m) {
-            std::vector<float> om, sh;
-            for (std::size_t i = 0; i < r_omni.losses.size(); ++i)
-                if (r_omni.modalities[i] == m) om.push_back(r_omni.losses[i]);
-            for (std::size_t i = 0; i < r_shared.losses.size(); ++i)
-                if (r_shared.modalities[i] == m) sh.push_back(r_shared.losses[i]);
-            const auto& ex = experts[m]->losses;
-            for (std::size_t k = 0; k < om.size(); ++k)
-                f << k + 1 << ' ' << om[k] << ' ' << (k < sh.size() ? sh[k] : NAN) << ' ' << (k < ex.size() ? ex[k] : NAN) << '\n';
-            f << "\n\n";
-        }
+    // ---- plots: loss per modality (Omni-C, shared head, expert) and the t-SNE maps ----
+    std::vector<report::LinePanel> curves;
+    const std::array<const train::PretrainResult*, 3> experts{&r_ei, &r_ea, &r_et};
+    for (modality m : all_modalities) {
+        const auto turns_of = [m](const train::PretrainResult& r) {  // a round-robin run's steps on m
+            std::vector<double> v;
+            for (std::size_t i = 0; i < r.losses.size(); ++i)
+                if (r.modalities[i] == static_cast<int>(m)) v.push_back(r.losses[i]);
+            return v;
+        };
+        const auto& ex = experts[static_cast<int>(m)]->losses;
+        curves.push_back({name_of(m), {{"Omni-C", turns_of(r_omni)}, {"shared head", turns_of(r_shared)}, {"expert", {ex.begin(), ex.end()}}}});
     }
-    {
-        std::ofstream gp(out / "plots.gp");
-        gp << "set terminal pngcairo size 1200,420 font ',10'\n"
-              "set output 'loss.png'\nset multiplot layout 1,3 title 'NT-Xent during pretraining (omni, " << o.steps << " steps per modality)'\n"
-              "set xlabel 'step of that modality'\nset ylabel 'loss'\nset key top right\n";
-        const char* names[] = {"image", "audio", "text"};
-        for (int m = 0; m < 3; ++m)
-            gp << "set title '" << names[m] << "'\nplot 'loss.dat' index " << m << " using 1:2 w l lw 1.5 t 'Omni-C', '' index " << m
-               << " using 1:3 w l lw 1.5 t 'shared head', '' index " << m << " using 1:4 w l lw 1.5 t 'expert'\n";
-        gp << "unset multiplot\n"
-              "set terminal pngcairo size 1200,560 font ',10'\nset output 'embeddings.png'\n"
-              "set multiplot layout 1,2 title 't-SNE of projected test embeddings (coloured by modality; point shape = class)'\n"
-              "unset xlabel\nunset ylabel\nunset xtics\nunset ytics\nset key bottom right\n";
-        for (const auto& [file, title] : {std::pair{"tsne_separate_heads.dat", "Omni-C, separate heads (Fig. 1)"}, std::pair{"tsne_shared_head.dat", "shared head (Fig. 6)"}})
-            // Points take their shape from the class, so the key gets one fixed-shape NaN entry
-            // per modality (a variable point type draws no symbol in the key).
-            gp << "set title '" << title << "'\nplot '" << file << "' using ($3==0?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#1f77b4' notitle, "
-               << "'' using ($3==1?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#d62728' notitle, "
-               << "'' using ($3==2?$1:1/0):2:(int($4)%7+1) w p pt variable ps 0.8 lc rgb '#2ca02c' notitle, "
-               << "NaN w p pt 7 ps 1.2 lc rgb '#1f77b4' t 'image', NaN w p pt 7 ps 1.2 lc rgb '#d62728' t 'audio', NaN w p pt 7 ps 1.2 lc rgb '#2ca02c' t 'text'\n";
-        gp << "unset multiplot\n";
-    }
-    bool plotted = false;
-    if (std::system("command -v gnuplot > /dev/null 2>&1") == 0)
-        plotted = std::system(("cd '" + out.string() + "' && gnuplot plots.gp").c_str()) == 0;
+    const bool loss_plotted = report::line_panels(out / "loss.png", "NT-Xent during pretraining (omni, " + std::to_string(o.steps) + " steps per modality)",
+                                                  "step of that modality", "loss", curves);
+    const bool plotted = report::scatter_panels(out / "embeddings.png", "t-SNE of projected test embeddings (coloured by modality; point shape = class)",
+                                                {"image", "audio", "text"}, maps, false) &&
+                         loss_plotted;
 
     // ---- the report ----
     std::ostringstream md;
@@ -543,7 +491,7 @@ int main(int argc, char** argv) try {
        << num(r_ea.samples_per_second, 0) << ", text " << num(r_et.samples_per_second, 0) << "); all pretraining took "
        << num(pretrain_seconds, 0) << " s of a " << num(elapsed(), 0) << " s run.";
     if (r_omni.resumed_from > 0) md << " (Omni-C resumed from a checkpoint at step " << r_omni.resumed_from << ": the rates cover the rest.)";
-    md << "\n\n" << (plotted ? "![loss](loss.png)\n\n![embeddings](embeddings.png)\n" : "(gnuplot not found: plots.gp and its .dat files are written; run gnuplot plots.gp)\n");
+    md << "\n\n" << (plotted ? "![loss](loss.png)\n\n![embeddings](embeddings.png)\n" : "(gnuplot not found: loss.gp and embeddings.gp hold the plots and their data; run gnuplot on them)\n");
     {
         const std::filesystem::path tmp = out / "results.md.tmp";
         std::ofstream(tmp) << md.str();

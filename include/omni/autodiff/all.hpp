@@ -9,3 +9,6 @@
 #include "omni/autodiff/reduce.hpp"
 #include "omni/autodiff/rotary.hpp"
 #include "omni/autodiff/rms_norm.hpp"
+
+// Last: the CPU op instantiations omni::kernels compiles once (extern in the compiled mode).
+#include "omni/autodiff/cpu_instances.hpp"

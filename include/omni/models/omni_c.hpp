@@ -193,4 +193,21 @@ private:
     }
 };
 
+// Parameters that modality i's parts hold alone: its embedder and, under separate heads, its
+// head. A model of modality i only (the paper's single-modality expert, same config) has
+// parameter_count(m) minus the other modalities' own counts, so counting one needs no model of
+// its own type.
+template <class P, class... Ms> std::int64_t own_parameter_count(OmniC<P, Ms...>& m, std::size_t i) {
+    if (i >= sizeof...(Ms))
+        throw value_error("OmniC.own_parameter_count", "expected a modality index below " + std::to_string(sizeof...(Ms)) + ", got " + std::to_string(i));
+    std::int64_t n = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((I == i ? (n = nn::parameter_count(std::get<I>(m.parts).embed) +
+                        (m.cfg.shared_head ? 0 : nn::parameter_count(std::get<I>(m.parts).head)))
+                 : 0),
+         ...);
+    }(std::index_sequence_for<Ms...>{});
+    return n;
+}
+
 }  // namespace omni::models

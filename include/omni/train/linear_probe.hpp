@@ -18,6 +18,7 @@
 #include <span>
 
 #include "omni/backend/cpu.hpp"  // the probe runs on host features
+#include "omni/core/linkage.hpp"
 #include "omni/loss/cross_entropy.hpp"
 #include "omni/nn/init.hpp"
 #include "omni/nn/linear.hpp"
@@ -55,7 +56,9 @@ Tensor<cpu> encode(const Model& model, std::string_view modality, std::int64_t n
 }
 
 // Row-wise argmax of a [N, C] host tensor.
-inline std::vector<std::int64_t> argmax_rows(const Tensor<cpu>& scores) {
+OMNI_LIB_INLINE std::vector<std::int64_t> argmax_rows(const Tensor<cpu>& scores)
+#if OMNI_LIB_DEFINE
+{
     const std::vector<float> v = scores.to_vector<float>();
     const std::int64_t n = scores.size(0), c = scores.size(1);
     std::vector<std::int64_t> out(static_cast<std::size_t>(n));
@@ -63,8 +66,13 @@ inline std::vector<std::int64_t> argmax_rows(const Tensor<cpu>& scores) {
         out[i] = std::max_element(v.begin() + i * c, v.begin() + (i + 1) * c) - (v.begin() + i * c);
     return out;
 }
+#else
+;
+#endif
 
-inline double top1(const std::vector<std::int64_t>& pred, const Tensor<cpu>& labels) {
+OMNI_LIB_INLINE double top1(const std::vector<std::int64_t>& pred, const Tensor<cpu>& labels)
+#if OMNI_LIB_DEFINE
+{
     const std::vector<std::int64_t> y = labels.to(dtype::i64).to_vector<std::int64_t>();
     if (y.size() != pred.size())
         throw shape_error("train::top1", "expected " + std::to_string(pred.size()) + " labels, got " + std::to_string(y.size()));
@@ -72,13 +80,18 @@ inline double top1(const std::vector<std::int64_t>& pred, const Tensor<cpu>& lab
     for (std::size_t i = 0; i < y.size(); ++i) hit += pred[i] == y[i];
     return y.empty() ? 0.0 : static_cast<double>(hit) / static_cast<double>(y.size());
 }
+#else
+;
+#endif
 
 // Per-column mean and std of `x` (training statistics), applied to itself and to `others`.
 struct Standardization {
     std::vector<double> mean, std;
 };
 
-inline Standardization standardize(Tensor<cpu>& x, std::vector<Tensor<cpu>*> others) {
+OMNI_LIB_INLINE Standardization standardize(Tensor<cpu>& x, std::vector<Tensor<cpu>*> others)
+#if OMNI_LIB_DEFINE
+{
     const std::int64_t n = x.size(0), f = x.size(1);
     Standardization st{std::vector<double>(static_cast<std::size_t>(f), 0), std::vector<double>(static_cast<std::size_t>(f), 0)};
     const std::vector<float> v = x.contiguous().to_vector<float>();
@@ -99,6 +112,9 @@ inline Standardization standardize(Tensor<cpu>& x, std::vector<Tensor<cpu>*> oth
     apply(x);
     return st;
 }
+#else
+;
+#endif
 
 struct ProbeOptions {
     std::int64_t epochs = 40, warmup_epochs = 10, batch_size = 128;
@@ -121,8 +137,10 @@ struct ProbeResult {
 };
 
 // train_x [N, F] float, train_y [N] int in [0, classes); the same for test.
-inline ProbeResult linear_probe(Tensor<cpu> train_x, const Tensor<cpu>& train_y, Tensor<cpu> test_x, const Tensor<cpu>& test_y,
-                                std::int64_t classes, const ProbeOptions& o = {}) {
+OMNI_LIB_INLINE ProbeResult linear_probe(Tensor<cpu> train_x, const Tensor<cpu>& train_y, Tensor<cpu> test_x, const Tensor<cpu>& test_y,
+                                std::int64_t classes, const ProbeOptions& o = {})
+#if OMNI_LIB_DEFINE
+{
     using A = autodiff<cpu>;
     const char* op = "train::linear_probe";
     if (train_x.dim() != 2 || test_x.dim() != 2 || train_x.size(1) != test_x.size(1))
@@ -186,5 +204,8 @@ inline ProbeResult linear_probe(Tensor<cpu> train_x, const Tensor<cpu>& train_y,
     r.bias = Tensor<cpu>::from_data(b, {classes});
     return r;
 }
+#else
+;
+#endif
 
 }  // namespace omni::train

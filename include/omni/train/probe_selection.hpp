@@ -40,8 +40,10 @@ struct SelectedProbe {
 
 // Stratified split of the rows of `labels` [N] (classes in [0, classes)): round(fraction x count)
 // rows of each class, drawn at random, go to validation; a class keeps at least one training row.
-inline std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> stratified_split(const Tensor<cpu>& labels, std::int64_t classes,
-                                                                                       double fraction, Generator& gen) {
+OMNI_LIB_INLINE std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> stratified_split(const Tensor<cpu>& labels, std::int64_t classes,
+                                                                                       double fraction, Generator& gen)
+#if OMNI_LIB_DEFINE
+{
     const std::vector<std::int64_t> y = labels.to(dtype::i64).to_vector<std::int64_t>();
     std::vector<std::vector<std::int64_t>> by_class(static_cast<std::size_t>(classes));
     for (std::size_t i = 0; i < y.size(); ++i) by_class[static_cast<std::size_t>(y[i])].push_back(static_cast<std::int64_t>(i));
@@ -56,10 +58,15 @@ inline std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> stratifie
     std::sort(validation.begin(), validation.end());
     return {train, validation};
 }
+#else
+;
+#endif
 
-inline SelectedProbe select_linear_probe(const Tensor<cpu>& train_x, const Tensor<cpu>& train_y, const Tensor<cpu>& test_x,
+OMNI_LIB_INLINE SelectedProbe select_linear_probe(const Tensor<cpu>& train_x, const Tensor<cpu>& train_y, const Tensor<cpu>& test_x,
                                          const Tensor<cpu>& test_y, std::int64_t classes, const ProbeOptions& base = {},
-                                         const ProbeGrid& grid = {}) {
+                                         const ProbeGrid& grid = {})
+#if OMNI_LIB_DEFINE
+{
     const char* op = "train::select_linear_probe";
     if (grid.epochs.empty() || grid.lr.empty() || grid.weight_decay.empty())
         throw value_error(op, "expected at least one value for epochs, lr and weight_decay, got " + std::to_string(grid.epochs.size()) + ", " +
@@ -98,5 +105,8 @@ inline SelectedProbe select_linear_probe(const Tensor<cpu>& train_x, const Tenso
     s.result = linear_probe(train_x, train_y, test_x, test_y, classes, s.chosen);
     return s;
 }
+#else
+;
+#endif
 
 }  // namespace omni::train

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "omni/core/linkage.hpp"
 #include "omni/loss/info_nce.hpp"
 #include "omni/loss/sigmoid.hpp"
 #include "omni/nn/linear.hpp"
@@ -40,38 +41,44 @@ struct SailAligner : nn::Module {
     loss::SigmoidLoss<A> sigmoid;
 
     SailAligner() = default;
-    SailAligner(const SailConfig& c, Generator& g) : cfg(c) {
-        if (c.modalities.empty()) throw value_error("SailAligner", "expected at least one modality, got none");
-        for (std::size_t i = 0; i < c.modalities.size(); ++i) {
-            if (std::find(c.modalities.begin(), c.modalities.begin() + static_cast<std::ptrdiff_t>(i), c.modalities[i]) != c.modalities.begin() + static_cast<std::ptrdiff_t>(i))
-                throw value_error("SailAligner", "expected each modality once, got '" + c.modalities[i] + "' twice");
-            proj.push_back(nn::Linear<A>({.in = c.in, .out = c.out}, g));
-        }
-        nn::name_modules(*this);
-    }
+    SailAligner(const SailConfig& c, Generator& g);
     template <class V> void visit(V& v) {
         for (std::size_t i = 0; i < proj.size(); ++i) v.module(("proj_" + cfg.modalities[i]).c_str(), proj[i]);
         v.module("info_nce", info_nce);
         v.module("sigmoid", sigmoid);
     }
     // The position of modality m's Linear; value_error when the aligner has none.
-    std::size_t index_of(std::string_view m) const {
-        for (std::size_t i = 0; i < cfg.modalities.size(); ++i)
-            if (cfg.modalities[i] == m) return i;
-        std::string list;
-        for (const auto& n : cfg.modalities) list += (list.empty() ? "" : ", ") + n;
-        throw value_error(where("SailAligner"), "expected one of its modalities (" + list + "), got '" + std::string(m) + "'");
-    }
+    std::size_t index_of(std::string_view m) const;
     Var<cpu> forward(std::string_view m, const Var<cpu>& features) const { return proj[index_of(m)](features); }
 
     // Unit-norm joint embeddings of frozen features [N, in] -> [N, out], no tape.
-    Tensor<cpu> embed(std::string_view m, const Tensor<cpu>& features) const {
-        if (features.dim() != 2 || features.size(1) != cfg.in)
-            throw shape_error("SailAligner.embed", "expected features [N, " + std::to_string(cfg.in) + "], got " + features.shape().str());
-        no_grad ng;
-        return nn::value_of(l2_normalize(forward(m, Var<cpu>(features.to(dtype::f32))), -1));
-    }
+    Tensor<cpu> embed(std::string_view m, const Tensor<cpu>& features) const;
 };
+
+#if OMNI_LIB_DEFINE
+OMNI_LIB_INLINE SailAligner::SailAligner(const SailConfig& c, Generator& g) : cfg(c) {
+    if (c.modalities.empty()) throw value_error("SailAligner", "expected at least one modality, got none");
+    for (std::size_t i = 0; i < c.modalities.size(); ++i) {
+        if (std::find(c.modalities.begin(), c.modalities.begin() + static_cast<std::ptrdiff_t>(i), c.modalities[i]) != c.modalities.begin() + static_cast<std::ptrdiff_t>(i))
+            throw value_error("SailAligner", "expected each modality once, got '" + c.modalities[i] + "' twice");
+        proj.push_back(nn::Linear<A>({.in = c.in, .out = c.out}, g));
+    }
+    nn::name_modules(*this);
+}
+OMNI_LIB_INLINE std::size_t SailAligner::index_of(std::string_view m) const {
+    for (std::size_t i = 0; i < cfg.modalities.size(); ++i)
+        if (cfg.modalities[i] == m) return i;
+    std::string list;
+    for (const auto& n : cfg.modalities) list += (list.empty() ? "" : ", ") + n;
+    throw value_error(where("SailAligner"), "expected one of its modalities (" + list + "), got '" + std::string(m) + "'");
+}
+OMNI_LIB_INLINE Tensor<cpu> SailAligner::embed(std::string_view m, const Tensor<cpu>& features) const {
+    if (features.dim() != 2 || features.size(1) != cfg.in)
+        throw shape_error("SailAligner.embed", "expected features [N, " + std::to_string(cfg.in) + "], got " + features.shape().str());
+    no_grad ng;
+    return nn::value_of(l2_normalize(forward(m, Var<cpu>(features.to(dtype::f32))), -1));
+}
+#endif
 
 // Paired frozen features: row i of `a` belongs with row i of `b`.
 struct PairedFeatures {
@@ -94,7 +101,9 @@ struct SailOptions {
 };
 
 // Trains the aligner on every pair set, alternating their batches (train::run_loop); returns the loss per step.
-inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFeatures>& sets, const SailOptions& o = {}) {
+OMNI_LIB_INLINE std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFeatures>& sets, const SailOptions& o = {})
+#if OMNI_LIB_DEFINE
+{
     const char* op = "train::train_sail";
     if (sets.empty()) throw value_error(op, "expected at least one set of pairs, got none");
     std::int64_t steps_per_epoch = 0;
@@ -139,11 +148,16 @@ inline std::vector<float> train_sail(SailAligner& al, const std::vector<PairedFe
                     hooks)
         .losses;
 }
+#else
+;
+#endif
 
 // CLIP zero-shot: `prompts` [C * T, in] holds T template features per class (class-major);
 // each class embedding is the normalised mean of its T joint embeddings. Returns predictions.
-inline std::vector<std::int64_t> zero_shot(const SailAligner& al, std::string_view m, const Tensor<cpu>& features, std::string_view prompt_modality,
-                                           const Tensor<cpu>& prompts, std::int64_t classes) {
+OMNI_LIB_INLINE std::vector<std::int64_t> zero_shot(const SailAligner& al, std::string_view m, const Tensor<cpu>& features, std::string_view prompt_modality,
+                                           const Tensor<cpu>& prompts, std::int64_t classes)
+#if OMNI_LIB_DEFINE
+{
     if (classes < 1 || prompts.dim() != 2 || prompts.size(0) % classes != 0)
         throw shape_error("train::zero_shot", "expected prompts [classes * templates, F] with " + std::to_string(classes) + " classes, got " + prompts.shape().str());
     const std::int64_t t = prompts.size(0) / classes;
@@ -151,11 +165,16 @@ inline std::vector<std::int64_t> zero_shot(const SailAligner& al, std::string_vi
     const Tensor<cpu> cls = l2_normalize(mean(p, {1}), -1);
     return argmax_rows(matmul(al.embed(m, features), cls, false, true));
 }
+#else
+;
+#endif
 
 // For each query row, the fraction of its top-k gallery items (by cosine in the joint space)
 // whose label equals the query's: precision@k averaged over queries.
-inline double precision_at_k(const Tensor<cpu>& query_emb, const std::vector<std::int64_t>& query_labels, const Tensor<cpu>& gallery_emb,
-                             const std::vector<std::int64_t>& gallery_labels, std::int64_t k) {
+OMNI_LIB_INLINE double precision_at_k(const Tensor<cpu>& query_emb, const std::vector<std::int64_t>& query_labels, const Tensor<cpu>& gallery_emb,
+                             const std::vector<std::int64_t>& gallery_labels, std::int64_t k)
+#if OMNI_LIB_DEFINE
+{
     const std::int64_t nq = query_emb.size(0), ng = gallery_emb.size(0);
     if (k < 1 || k > ng || static_cast<std::int64_t>(query_labels.size()) != nq || static_cast<std::int64_t>(gallery_labels.size()) != ng)
         throw value_error("train::precision_at_k", "expected 1 <= k <= " + std::to_string(ng) + " and one label per row, got k " + std::to_string(k));
@@ -172,5 +191,8 @@ inline double precision_at_k(const Tensor<cpu>& query_emb, const std::vector<std
     }
     return nq ? total / static_cast<double>(nq) : 0.0;
 }
+#else
+;
+#endif
 
 }  // namespace omni::train

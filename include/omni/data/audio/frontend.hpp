@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "omni/core/error.hpp"
+#include "omni/core/linkage.hpp"
 #include "omni/core/rng.hpp"
 #include "omni/data/audio/fbank.hpp"
 #include "omni/data/audio/resample.hpp"
@@ -31,17 +32,24 @@ enum class FramePad {
 };
 
 namespace audio_detail {
-inline std::vector<float> frames_of(const Tensor<cpu>& fb, const char* op) {
+OMNI_FFTW_INLINE std::vector<float> frames_of(const Tensor<cpu>& fb, const char* op)
+#if OMNI_FFTW_DEFINE
+{
     if (fb.dim() != 2) throw shape_error(op, "expected a [frames, bins] tensor, got " + fb.shape().str());
     return fb.to_vector<float>();
 }
+#else
+;
+#endif
 }  // namespace audio_detail
 
 // [T, F] -> [target, F]. Longer inputs are truncated. Shorter ones are padded after their last
 // frame (step 3): mirror fills pad[n+i] = fb[n-1-i] for the first min(n, p) missing frames
 // and, when p > n, repeats that reversed block cyclically, pad[2n+i] = pad[n + i mod n]; zeros
 // fills zero rows. A tensor with no frames pads with zeros in either mode.
-inline Tensor<cpu> fix_frames(const Tensor<cpu>& fb, std::int64_t target, FramePad mode = FramePad::mirror) {
+OMNI_FFTW_INLINE Tensor<cpu> fix_frames(const Tensor<cpu>& fb, std::int64_t target, FramePad mode = FramePad::mirror)
+#if OMNI_FFTW_DEFINE
+{
     const std::vector<float> in = audio_detail::frames_of(fb, "fix_frames");
     if (target < 0) throw value_error("fix_frames", "expected target frames >= 0, got " + std::to_string(target));
     const std::int64_t n = fb.size(0), bins = fb.size(1);
@@ -57,6 +65,9 @@ inline Tensor<cpu> fix_frames(const Tensor<cpu>& fb, std::int64_t target, FrameP
     }
     return out;
 }
+#else
+;
+#endif
 
 // Omni-C's augmentation settings (step 4) are the defaults.
 struct SpecAugmentOptions {
@@ -76,19 +87,26 @@ struct SpecAugmentDraw {
 namespace audio_detail {
 // torchaudio 0.8 mask_along_axis: value = u1 * param, start = floor(u2 * (size - value)),
 // end = start + floor(value). Clamped to the axis when param exceeds its size.
-inline void draw_mask(Generator& gen, int param, std::int64_t size, std::int64_t& start, std::int64_t& width) {
+OMNI_FFTW_INLINE void draw_mask(Generator& gen, int param, std::int64_t size, std::int64_t& start, std::int64_t& width)
+#if OMNI_FFTW_DEFINE
+{
     if (param <= 0 || size <= 0) return;
     const double value = gen.uniform() * param;
     const double min_value = gen.uniform() * (static_cast<double>(size) - value);
     start = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(min_value)), 0, size);
     width = std::min<std::int64_t>(static_cast<std::int64_t>(std::floor(value)), size - start);
 }
+#else
+;
+#endif
 }  // namespace audio_detail
 
 // Draws in the order they are applied: the shift (one uniform), the frequency mask (two), the time
 // mask (two); a disabled step draws nothing.
-inline SpecAugmentDraw draw_spec_augment(std::int64_t frames, std::int64_t bins, const SpecAugmentOptions& opt,
-                                         Generator& gen) {
+OMNI_FFTW_INLINE SpecAugmentDraw draw_spec_augment(std::int64_t frames, std::int64_t bins, const SpecAugmentOptions& opt,
+                                         Generator& gen)
+#if OMNI_FFTW_DEFINE
+{
     SpecAugmentDraw d;
     if (opt.max_time_shift > 0) {
         const std::int64_t choices = 2 * static_cast<std::int64_t>(opt.max_time_shift) + 1;
@@ -99,9 +117,14 @@ inline SpecAugmentDraw draw_spec_augment(std::int64_t frames, std::int64_t bins,
     audio_detail::draw_mask(gen, opt.time_mask_param, frames, d.time_start, d.time_width);
     return d;
 }
+#else
+;
+#endif
 
 // [T, F] -> [T, F]: out[t] = in[(t - shift) mod T] (torch.roll along time), then both masks.
-inline Tensor<cpu> apply_spec_augment(const Tensor<cpu>& fb, const SpecAugmentDraw& d, float mask_value = 0) {
+OMNI_FFTW_INLINE Tensor<cpu> apply_spec_augment(const Tensor<cpu>& fb, const SpecAugmentDraw& d, float mask_value = 0)
+#if OMNI_FFTW_DEFINE
+{
     const std::vector<float> in = audio_detail::frames_of(fb, "apply_spec_augment");
     const std::int64_t n = fb.size(0), bins = fb.size(1);
     Tensor<cpu> out = Tensor<cpu>::empty(Shape{n, bins});
@@ -123,14 +146,22 @@ inline Tensor<cpu> apply_spec_augment(const Tensor<cpu>& fb, const SpecAugmentDr
     }
     return out;
 }
+#else
+;
+#endif
 
 // (x - mean) / (2 std): AST's convention, which Omni-C copies with AudioSet's statistics.
-inline Tensor<cpu> normalize_fbank(const Tensor<cpu>& fb, float mean = -4.2677393f, float std = 4.5689974f) {
+OMNI_FFTW_INLINE Tensor<cpu> normalize_fbank(const Tensor<cpu>& fb, float mean = -4.2677393f, float std = 4.5689974f)
+#if OMNI_FFTW_DEFINE
+{
     std::vector<float> v = fb.to_vector<float>();
     const float denom = std * 2.0f;
     for (float& x : v) x = (x - mean) / denom;
     return Tensor<cpu>::from_data(v, fb.shape());
 }
+#else
+;
+#endif
 
 struct AudioFrontendOptions {
     FbankOptions fbank;
@@ -178,50 +209,58 @@ public:
     const AudioFrontendOptions& options() const { return opt_; }
 
     // Steps 1-3: samples at sample_rate -> [target_frames, F] log-mel, unnormalised.
-    Tensor<cpu> log_mel(std::span<const float> wave, std::int64_t sample_rate) const {
-        const double rate = opt_.fbank.sample_rate;
-        std::vector<float> x;
-        if (static_cast<double>(sample_rate) != rate) {
-            if (rate != std::floor(rate))
-                throw value_error("audio_frontend", "expected an integer fbank sample_rate to resample to, got " +
-                                                        std::to_string(rate));
-            x = Resampler(sample_rate, static_cast<std::int64_t>(rate), opt_.resample)(wave);
-        } else {
-            x.assign(wave.begin(), wave.end());
-        }
-        if (static_cast<std::int64_t>(x.size()) < opt_.min_samples) x.resize(static_cast<std::size_t>(opt_.min_samples), 0.0f);
-        if (opt_.subtract_mean && !x.empty()) {
-            double sum = 0;
-            for (const float v : x) sum += v;
-            const float mean = static_cast<float>(sum / static_cast<double>(x.size()));
-            for (float& v : x) v -= mean;
-        }
-        Tensor<cpu> fb = fbank_(x);
-        return opt_.target_frames > 0 ? fix_frames(fb, opt_.target_frames, opt_.pad) : fb;
-    }
+    Tensor<cpu> log_mel(std::span<const float> wave, std::int64_t sample_rate) const;
     Tensor<cpu> log_mel(const Wav& wav) const { return log_mel(wav.samples, wav.sample_rate); }
     Tensor<cpu> load(const std::filesystem::path& path) const { return log_mel(read_wav(path, opt_.channel)); }
 
     // Step 4: one view of log_mel(). With a Generator: circular shift and SpecAugment; then
     // normalisation and the layout ([F, T] when freq_major).
-    Tensor<cpu> view(const Tensor<cpu>& log_mel, Generator* gen = nullptr) const {
-        Tensor<cpu> x = log_mel;
-        if (gen) {
-            const SpecAugmentDraw d = draw_spec_augment(x.size(0), x.size(1), opt_.augment, *gen);
-            x = apply_spec_augment(x, d, opt_.augment.mask_value);
-        }
-        if (opt_.normalize) x = normalize_fbank(x, opt_.norm_mean, opt_.norm_std);
-        return opt_.freq_major ? x.transpose(0, 1).contiguous() : x;
-    }
+    Tensor<cpu> view(const Tensor<cpu>& log_mel, Generator* gen = nullptr) const;
 
     // Evaluation features: log_mel() then view() without augmentation.
-    Tensor<cpu> operator()(std::span<const float> wave, std::int64_t sample_rate) const {
-        return view(log_mel(wave, sample_rate));
-    }
+    Tensor<cpu> operator()(std::span<const float> wave, std::int64_t sample_rate) const;
 
 private:
     AudioFrontendOptions opt_;
     Fbank fbank_;
 };
+
+#if OMNI_FFTW_DEFINE
+OMNI_FFTW_INLINE Tensor<cpu> AudioFrontend::log_mel(std::span<const float> wave, std::int64_t sample_rate) const {
+    const double rate = opt_.fbank.sample_rate;
+    std::vector<float> x;
+    if (static_cast<double>(sample_rate) != rate) {
+        if (rate != std::floor(rate))
+            throw value_error("audio_frontend", "expected an integer fbank sample_rate to resample to, got " +
+                                                    std::to_string(rate));
+        x = Resampler(sample_rate, static_cast<std::int64_t>(rate), opt_.resample)(wave);
+    } else {
+        x.assign(wave.begin(), wave.end());
+    }
+    if (static_cast<std::int64_t>(x.size()) < opt_.min_samples) x.resize(static_cast<std::size_t>(opt_.min_samples), 0.0f);
+    if (opt_.subtract_mean && !x.empty()) {
+        double sum = 0;
+        for (const float v : x) sum += v;
+        const float mean = static_cast<float>(sum / static_cast<double>(x.size()));
+        for (float& v : x) v -= mean;
+    }
+    Tensor<cpu> fb = fbank_(x);
+    return opt_.target_frames > 0 ? fix_frames(fb, opt_.target_frames, opt_.pad) : fb;
+}
+
+OMNI_FFTW_INLINE Tensor<cpu> AudioFrontend::view(const Tensor<cpu>& log_mel, Generator* gen) const {
+    Tensor<cpu> x = log_mel;
+    if (gen) {
+        const SpecAugmentDraw d = draw_spec_augment(x.size(0), x.size(1), opt_.augment, *gen);
+        x = apply_spec_augment(x, d, opt_.augment.mask_value);
+    }
+    if (opt_.normalize) x = normalize_fbank(x, opt_.norm_mean, opt_.norm_std);
+    return opt_.freq_major ? x.transpose(0, 1).contiguous() : x;
+}
+
+OMNI_FFTW_INLINE Tensor<cpu> AudioFrontend::operator()(std::span<const float> wave, std::int64_t sample_rate) const {
+    return view(log_mel(wave, sample_rate));
+}
+#endif
 
 }  // namespace omni::data

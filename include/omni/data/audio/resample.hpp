@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "omni/core/error.hpp"
+#include "omni/core/linkage.hpp"
 
 namespace omni::data {
 
@@ -47,66 +48,7 @@ struct ResampleOptions {
 // A resampler for one rate pair; build it once and apply it to many clips.
 class Resampler {
 public:
-    Resampler(std::int64_t orig_rate, std::int64_t new_rate, const ResampleOptions& opt = {})
-        : orig_rate_(orig_rate), new_rate_(new_rate) {
-        const std::string op = "resample";
-        if (orig_rate <= 0 || new_rate <= 0)
-            throw value_error(op, "expected positive sample rates, got " + std::to_string(orig_rate) + " -> " +
-                                      std::to_string(new_rate));
-        if (opt.lowpass_filter_width <= 0)
-            throw value_error(op, "expected lowpass_filter_width > 0, got " + std::to_string(opt.lowpass_filter_width));
-        if (!(opt.rolloff > 0 && opt.rolloff <= 1))
-            throw value_error(op, "expected rolloff in (0, 1], got " + std::to_string(opt.rolloff));
-        if (opt.window == ResampleWindow::kaiser && !(opt.beta >= 0))
-            throw value_error(op, "expected a Kaiser beta >= 0, got " + std::to_string(opt.beta));
-        const std::int64_t g = std::gcd(orig_rate, new_rate);
-        down_ = orig_rate / g;
-        up_ = new_rate / g;
-        if (down_ == up_) return;  // same rate: a copy, as torchaudio returns its input
-
-        const double lpw = opt.lowpass_filter_width;
-        const double base = static_cast<double>(std::min(down_, up_)) * opt.rolloff;
-        width_ = static_cast<std::int64_t>(std::ceil(lpw * static_cast<double>(down_) / base));
-        const double scale = base / static_cast<double>(down_);
-        const double i0_beta = std::cyl_bessel_i(0.0, opt.beta);
-        const double pi = 3.14159265358979323846;
-        const std::int64_t span = 2 * width_ + down_;
-        first_.resize(static_cast<std::size_t>(up_));
-        offset_.assign(1, 0);
-        for (std::int64_t p = 0; p < up_; ++p) {
-            // torchaudio rounds -p/up to float32 here, a timing error of up to 6e-8 x down input
-            // samples (2.6e-3 samples for 44101 -> 16000); double keeps the phase exact.
-            const double phase = -static_cast<double>(p) / static_cast<double>(up_);
-            const double centre = static_cast<double>(width_) - phase * static_cast<double>(down_);
-            const double half = lpw * static_cast<double>(down_) / base;
-            const std::int64_t lo = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(centre - half)) - 1);
-            const std::int64_t hi = std::min<std::int64_t>(span - 1, static_cast<std::int64_t>(std::ceil(centre + half)) + 1);
-            std::int64_t first = -1;
-            std::vector<float> taps;
-            for (std::int64_t m = lo; m <= hi; ++m) {
-                const double t = (phase + static_cast<double>(m - width_) / static_cast<double>(down_)) * base;
-                if (!(std::abs(t) < lpw)) continue;  // outside the window: zero (or ~1e-24 for Kaiser)
-                double w;
-                if (opt.window == ResampleWindow::hann) {
-                    const double c = std::cos(t * pi / lpw / 2);
-                    w = c * c;
-                } else {
-                    w = std::cyl_bessel_i(0.0, opt.beta * std::sqrt(1 - (t / lpw) * (t / lpw))) / i0_beta;
-                }
-                const double tp = t * pi;
-                const double sinc = tp == 0 ? 1.0 : std::sin(tp) / tp;
-                if (first < 0) first = m;
-                taps.push_back(static_cast<float>(sinc * (w * scale)));
-            }
-            // Trailing and leading exact zeros (the Hann window's end points) cost a multiply each.
-            while (!taps.empty() && taps.back() == 0.0f) taps.pop_back();
-            std::size_t lead = 0;
-            while (lead < taps.size() && taps[lead] == 0.0f) ++lead;
-            first_[static_cast<std::size_t>(p)] = (first < 0 ? 0 : first + static_cast<std::int64_t>(lead)) - width_;
-            taps_.insert(taps_.end(), taps.begin() + static_cast<std::ptrdiff_t>(lead), taps.end());
-            offset_.push_back(taps_.size());
-        }
-    }
+    Resampler(std::int64_t orig_rate, std::int64_t new_rate, const ResampleOptions& opt = {});
 
     std::int64_t orig_rate() const { return orig_rate_; }
     std::int64_t new_rate() const { return new_rate_; }
@@ -117,26 +59,7 @@ public:
         return up_ == down_ ? 1.0 : static_cast<double>(taps_.size()) / static_cast<double>(up_);
     }
 
-    std::vector<float> operator()(std::span<const float> x) const {
-        if (up_ == down_) return std::vector<float>(x.begin(), x.end());
-        const std::int64_t n = static_cast<std::int64_t>(x.size()), len = output_length(n);
-        std::vector<float> y(static_cast<std::size_t>(len));
-        for (std::int64_t o0 = 0; o0 < len; o0 += up_) {
-            const std::int64_t k = o0 / up_;
-            for (std::int64_t p = 0; p < up_ && o0 + p < len; ++p) {
-                const float* h = taps_.data() + offset_[static_cast<std::size_t>(p)];
-                const std::int64_t count = static_cast<std::int64_t>(offset_[static_cast<std::size_t>(p) + 1] -
-                                                                     offset_[static_cast<std::size_t>(p)]);
-                const std::int64_t start = k * down_ + first_[static_cast<std::size_t>(p)];
-                // Taps that fall before the first or after the last input sample meet zero padding.
-                const std::int64_t a = std::max<std::int64_t>(0, -start), b = std::min<std::int64_t>(count, n - start);
-                double acc = 0;
-                for (std::int64_t j = a; j < b; ++j) acc += static_cast<double>(h[j]) * x[static_cast<std::size_t>(start + j)];
-                y[static_cast<std::size_t>(o0 + p)] = static_cast<float>(acc);
-            }
-        }
-        return y;
-    }
+    std::vector<float> operator()(std::span<const float> x) const;
 
 private:
     std::int64_t orig_rate_, new_rate_;
@@ -146,10 +69,98 @@ private:
     std::vector<float> taps_;
 };
 
+#if OMNI_LIB_DEFINE
+OMNI_LIB_INLINE Resampler::Resampler(std::int64_t orig_rate, std::int64_t new_rate, const ResampleOptions& opt) : orig_rate_(orig_rate), new_rate_(new_rate) {
+    const std::string op = "resample";
+    if (orig_rate <= 0 || new_rate <= 0)
+        throw value_error(op, "expected positive sample rates, got " + std::to_string(orig_rate) + " -> " +
+                                  std::to_string(new_rate));
+    if (opt.lowpass_filter_width <= 0)
+        throw value_error(op, "expected lowpass_filter_width > 0, got " + std::to_string(opt.lowpass_filter_width));
+    if (!(opt.rolloff > 0 && opt.rolloff <= 1))
+        throw value_error(op, "expected rolloff in (0, 1], got " + std::to_string(opt.rolloff));
+    if (opt.window == ResampleWindow::kaiser && !(opt.beta >= 0))
+        throw value_error(op, "expected a Kaiser beta >= 0, got " + std::to_string(opt.beta));
+    const std::int64_t g = std::gcd(orig_rate, new_rate);
+    down_ = orig_rate / g;
+    up_ = new_rate / g;
+    if (down_ == up_) return;  // same rate: a copy, as torchaudio returns its input
+
+    const double lpw = opt.lowpass_filter_width;
+    const double base = static_cast<double>(std::min(down_, up_)) * opt.rolloff;
+    width_ = static_cast<std::int64_t>(std::ceil(lpw * static_cast<double>(down_) / base));
+    const double scale = base / static_cast<double>(down_);
+    const double i0_beta = std::cyl_bessel_i(0.0, opt.beta);
+    const double pi = 3.14159265358979323846;
+    const std::int64_t span = 2 * width_ + down_;
+    first_.resize(static_cast<std::size_t>(up_));
+    offset_.assign(1, 0);
+    for (std::int64_t p = 0; p < up_; ++p) {
+        // torchaudio rounds -p/up to float32 here, a timing error of up to 6e-8 x down input
+        // samples (2.6e-3 samples for 44101 -> 16000); double keeps the phase exact.
+        const double phase = -static_cast<double>(p) / static_cast<double>(up_);
+        const double centre = static_cast<double>(width_) - phase * static_cast<double>(down_);
+        const double half = lpw * static_cast<double>(down_) / base;
+        const std::int64_t lo = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(centre - half)) - 1);
+        const std::int64_t hi = std::min<std::int64_t>(span - 1, static_cast<std::int64_t>(std::ceil(centre + half)) + 1);
+        std::int64_t first = -1;
+        std::vector<float> taps;
+        for (std::int64_t m = lo; m <= hi; ++m) {
+            const double t = (phase + static_cast<double>(m - width_) / static_cast<double>(down_)) * base;
+            if (!(std::abs(t) < lpw)) continue;  // outside the window: zero (or ~1e-24 for Kaiser)
+            double w;
+            if (opt.window == ResampleWindow::hann) {
+                const double c = std::cos(t * pi / lpw / 2);
+                w = c * c;
+            } else {
+                w = std::cyl_bessel_i(0.0, opt.beta * std::sqrt(1 - (t / lpw) * (t / lpw))) / i0_beta;
+            }
+            const double tp = t * pi;
+            const double sinc = tp == 0 ? 1.0 : std::sin(tp) / tp;
+            if (first < 0) first = m;
+            taps.push_back(static_cast<float>(sinc * (w * scale)));
+        }
+        // Trailing and leading exact zeros (the Hann window's end points) cost a multiply each.
+        while (!taps.empty() && taps.back() == 0.0f) taps.pop_back();
+        std::size_t lead = 0;
+        while (lead < taps.size() && taps[lead] == 0.0f) ++lead;
+        first_[static_cast<std::size_t>(p)] = (first < 0 ? 0 : first + static_cast<std::int64_t>(lead)) - width_;
+        taps_.insert(taps_.end(), taps.begin() + static_cast<std::ptrdiff_t>(lead), taps.end());
+        offset_.push_back(taps_.size());
+    }
+}
+
+OMNI_LIB_INLINE std::vector<float> Resampler::operator()(std::span<const float> x) const {
+    if (up_ == down_) return std::vector<float>(x.begin(), x.end());
+    const std::int64_t n = static_cast<std::int64_t>(x.size()), len = output_length(n);
+    std::vector<float> y(static_cast<std::size_t>(len));
+    for (std::int64_t o0 = 0; o0 < len; o0 += up_) {
+        const std::int64_t k = o0 / up_;
+        for (std::int64_t p = 0; p < up_ && o0 + p < len; ++p) {
+            const float* h = taps_.data() + offset_[static_cast<std::size_t>(p)];
+            const std::int64_t count = static_cast<std::int64_t>(offset_[static_cast<std::size_t>(p) + 1] -
+                                                                 offset_[static_cast<std::size_t>(p)]);
+            const std::int64_t start = k * down_ + first_[static_cast<std::size_t>(p)];
+            // Taps that fall before the first or after the last input sample meet zero padding.
+            const std::int64_t a = std::max<std::int64_t>(0, -start), b = std::min<std::int64_t>(count, n - start);
+            double acc = 0;
+            for (std::int64_t j = a; j < b; ++j) acc += static_cast<double>(h[j]) * x[static_cast<std::size_t>(start + j)];
+            y[static_cast<std::size_t>(o0 + p)] = static_cast<float>(acc);
+        }
+    }
+    return y;
+}
+#endif
+
 // One-off resampling; build a Resampler to reuse the kernel across clips.
-inline std::vector<float> resample(std::span<const float> x, std::int64_t orig_rate, std::int64_t new_rate,
-                                   const ResampleOptions& opt = {}) {
+OMNI_LIB_INLINE std::vector<float> resample(std::span<const float> x, std::int64_t orig_rate, std::int64_t new_rate,
+                                   const ResampleOptions& opt = {})
+#if OMNI_LIB_DEFINE
+{
     return Resampler(orig_rate, new_rate, opt)(x);
 }
+#else
+;
+#endif
 
 }  // namespace omni::data

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "omni/core/linkage.hpp"
 #include "omni/core/rng.hpp"
 #include "omni/data/image/transforms.hpp"
 
@@ -88,8 +89,10 @@ struct CropBox {
 
 // torchvision RandomResizedCrop.get_params: ten tries at an area fraction and a log-uniform
 // aspect ratio, then a central crop clamped to the ratio range. Rounding is Python's (to even).
-inline CropBox random_resized_crop_box(std::int64_t H, std::int64_t W, const std::array<double, 2>& scale,
-                                       const std::array<double, 2>& ratio, DrawStream& rng) {
+OMNI_LIB_INLINE CropBox random_resized_crop_box(std::int64_t H, std::int64_t W, const std::array<double, 2>& scale,
+                                       const std::array<double, 2>& ratio, DrawStream& rng)
+#if OMNI_LIB_DEFINE
+{
     const double area = static_cast<double>(H) * static_cast<double>(W);
     const double lr0 = std::log(ratio[0]), lr1 = std::log(ratio[1]);
     for (int attempt = 0; attempt < 10; ++attempt) {
@@ -108,6 +111,9 @@ inline CropBox random_resized_crop_box(std::int64_t H, std::int64_t W, const std
     else if (in_ratio > std::max(ratio[0], ratio[1])) w = static_cast<std::int64_t>(std::nearbyint(H * std::max(ratio[0], ratio[1])));
     return {(H - h) / 2, (W - w) / 2, h, w};
 }
+#else
+;
+#endif
 
 // Everything one view decided; drawn first so the pixel work is a pure function of it.
 struct AugmentParams {
@@ -120,7 +126,9 @@ struct AugmentParams {
 
 // The draws of one view, in a fixed sequence (all of them, applied or not, so one decision
 // never shifts the stream of the next).
-inline AugmentParams draw_augment_params(std::int64_t H, std::int64_t W, const AugmentConfig& cfg, DrawStream& rng) {
+OMNI_LIB_INLINE AugmentParams draw_augment_params(std::int64_t H, std::int64_t W, const AugmentConfig& cfg, DrawStream& rng)
+#if OMNI_LIB_DEFINE
+{
     AugmentParams p;
     p.box = random_resized_crop_box(H, W, cfg.crop_scale, cfg.crop_ratio, rng);
     p.flip = rng.uniform() < cfg.flip_p;
@@ -136,10 +144,15 @@ inline AugmentParams draw_augment_params(std::int64_t H, std::int64_t W, const A
     p.sigma = rng.uniform(cfg.blur_sigma[0], cfg.blur_sigma[1]);
     return p;
 }
+#else
+;
+#endif
 
 namespace detail {
 
-inline void check_augment_config(const AugmentConfig& cfg, std::int64_t in_c) {
+OMNI_LIB_INLINE void check_augment_config(const AugmentConfig& cfg, std::int64_t in_c)
+#if OMNI_LIB_DEFINE
+{
     const char* op = "augment";
     if (cfg.size_h < 1 || cfg.size_w < 1)
         throw value_error(op, "expected an output size of at least 1x1, got " + std::to_string(cfg.size_h) + "x" + std::to_string(cfg.size_w));
@@ -159,6 +172,9 @@ inline void check_augment_config(const AugmentConfig& cfg, std::int64_t in_c) {
     for (float s : cfg.std)
         if (cfg.normalize && !(s > 0)) throw value_error(op, "expected positive normalisation stds, got " + std::to_string(s));
 }
+#else
+;
+#endif
 
 // Scratch buffers one worker reuses across its images.
 struct AugmentScratch {
@@ -166,8 +182,10 @@ struct AugmentScratch {
 };
 
 // One view of src [c, H, W] into dst [out_c, size_h, size_w].
-inline void augment_one(const float* src, std::int64_t c, std::int64_t H, std::int64_t W, const AugmentConfig& cfg,
-                        const AugmentParams& p, std::int64_t out_c, float* dst, AugmentScratch& s) {
+OMNI_LIB_INLINE void augment_one(const float* src, std::int64_t c, std::int64_t H, std::int64_t W, const AugmentConfig& cfg,
+                        const AugmentParams& p, std::int64_t out_c, float* dst, AugmentScratch& s)
+#if OMNI_LIB_DEFINE
+{
     const std::int64_t oh = cfg.size_h, ow = cfg.size_w, n = oh * ow;
     const kernels::AxisWeights wx = kernels::axis_weights(p.box.w, ow, cfg.antialias);
     const kernels::AxisWeights wy = kernels::axis_weights(p.box.h, oh, cfg.antialias);
@@ -199,11 +217,16 @@ inline void augment_one(const float* src, std::int64_t c, std::int64_t H, std::i
         for (std::int64_t i = 0; i < n; ++i) dst[ch * n + i] = cfg.normalize ? (img[ch * n + i] - m) / sd : img[ch * n + i];
     }
 }
+#else
+;
+#endif
 
 }  // namespace detail
 
 // One random view of every image; see the header comment for shapes and seeding.
-inline Tensor<cpu> augment(const Tensor<cpu>& images, const AugmentConfig& cfg, Generator& gen) {
+OMNI_LIB_INLINE Tensor<cpu> augment(const Tensor<cpu>& images, const AugmentConfig& cfg, Generator& gen)
+#if OMNI_LIB_DEFINE
+{
     Tensor<cpu> x = images;
     if (x.dim() == 3) x = x.unsqueeze(1);  // [N, H, W] greyscale -> [N, 1, H, W]
     if (x.dim() != 4) throw shape_error("augment", "expected images [N, C, H, W] or [N, H, W], got shape " + images.shape().str());
@@ -229,16 +252,26 @@ inline Tensor<cpu> augment(const Tensor<cpu>& images, const AugmentConfig& cfg, 
     });
     return out;
 }
+#else
+;
+#endif
 
 // Two independent views of the batch, the pair a contrastive loss compares.
-inline std::pair<Tensor<cpu>, Tensor<cpu>> augment_views(const Tensor<cpu>& images, const AugmentConfig& cfg, Generator& gen) {
+OMNI_LIB_INLINE std::pair<Tensor<cpu>, Tensor<cpu>> augment_views(const Tensor<cpu>& images, const AugmentConfig& cfg, Generator& gen)
+#if OMNI_LIB_DEFINE
+{
     Tensor<cpu> a = augment(images, cfg, gen);
     return {a, augment(images, cfg, gen)};
 }
+#else
+;
+#endif
 
 // The evaluation view (Omni-C preset "none"): shorter side to size_h, centre crop
 // [size_h, size_w], channel conversion and the config's normalisation; nothing random.
-inline Tensor<cpu> eval_transform(const Tensor<cpu>& images, const AugmentConfig& cfg) {
+OMNI_LIB_INLINE Tensor<cpu> eval_transform(const Tensor<cpu>& images, const AugmentConfig& cfg)
+#if OMNI_LIB_DEFINE
+{
     Tensor<cpu> x = images.dim() == 3 ? images.unsqueeze(1) : images;
     if (x.dim() != 4) throw shape_error("eval_transform", "expected images [N, C, H, W] or [N, H, W], got shape " + images.shape().str());
     detail::check_augment_config(cfg, x.size(1));
@@ -250,5 +283,8 @@ inline Tensor<cpu> eval_transform(const Tensor<cpu>& images, const AugmentConfig
     std::vector<float> m(cfg.mean.begin(), cfg.mean.begin() + out_c), s(cfg.std.begin(), cfg.std.begin() + out_c);
     return normalize(x, m, s);
 }
+#else
+;
+#endif
 
 }  // namespace omni::data

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "omni/core/error.hpp"
+#include "omni/core/linkage.hpp"
 #include "omni/core/rng.hpp"
 #include "omni/policy/cpu.hpp"
 #include "omni/tensor/tensor.hpp"
@@ -114,14 +115,24 @@ std::vector<std::int64_t> augment_text_strong(std::span<const std::int64_t> ids,
 }
 
 // Seeded forms: one generator stream per call.
-inline std::vector<std::int64_t> augment_text(std::span<const std::int64_t> ids, Generator& gen,
-                                              const TextAugmentOptions& o = {}) {
+OMNI_LIB_INLINE std::vector<std::int64_t> augment_text(std::span<const std::int64_t> ids, Generator& gen,
+                                              const TextAugmentOptions& o = {})
+#if OMNI_LIB_DEFINE
+{
     return augment_text(ids, detail::StreamDraw{gen.seed(), gen.next_offset()}, o);
 }
-inline std::vector<std::int64_t> augment_text_strong(std::span<const std::int64_t> ids, Generator& gen,
-                                                     const TextAugmentOptions& o = {}) {
+#else
+;
+#endif
+OMNI_LIB_INLINE std::vector<std::int64_t> augment_text_strong(std::span<const std::int64_t> ids, Generator& gen,
+                                                     const TextAugmentOptions& o = {})
+#if OMNI_LIB_DEFINE
+{
     return augment_text_strong(ids, detail::StreamDraw{gen.seed(), gen.next_offset()}, o);
 }
+#else
+;
+#endif
 
 namespace detail {
 template <class View>
@@ -145,15 +156,25 @@ Tensor<cpu> augment_rows(const Tensor<cpu>& ids, Generator& gen, const TextAugme
 }  // namespace detail
 
 // Batched views: ids int64 [B, L] -> int64 [B, seq_len].
-inline Tensor<cpu> augment_text(const Tensor<cpu>& ids, Generator& gen, const TextAugmentOptions& o = {}) {
+OMNI_LIB_INLINE Tensor<cpu> augment_text(const Tensor<cpu>& ids, Generator& gen, const TextAugmentOptions& o = {})
+#if OMNI_LIB_DEFINE
+{
     return detail::augment_rows(ids, gen, o, "augment_text", [](std::span<const std::int64_t> r, Generator& g,
                                                                  const TextAugmentOptions& op) { return augment_text(r, g, op); });
 }
-inline Tensor<cpu> augment_text_strong(const Tensor<cpu>& ids, Generator& gen, const TextAugmentOptions& o = {}) {
+#else
+;
+#endif
+OMNI_LIB_INLINE Tensor<cpu> augment_text_strong(const Tensor<cpu>& ids, Generator& gen, const TextAugmentOptions& o = {})
+#if OMNI_LIB_DEFINE
+{
     return detail::augment_rows(ids, gen, o, "augment_text_strong",
                                 [](std::span<const std::int64_t> r, Generator& g, const TextAugmentOptions& op) {
                                     return augment_text_strong(r, g, op);
                                 });
 }
+#else
+;
+#endif
 
 }  // namespace omni::data

@@ -13,12 +13,16 @@
 #include <string_view>
 #include <vector>
 
+#include "omni/core/linkage.hpp"
+#if OMNI_LIB_DEFINE  // the tables and the per code point helpers are needed where basic_tokenize is compiled
 #include "omni/data/text/unicode_tables.hpp"
+#endif
 
 namespace omni::data::unicode {
 
 inline constexpr char32_t replacement = 0xFFFD;
 
+#if OMNI_LIB_DEFINE
 // One code point from s at i (advancing i). Malformed input (stray continuation bytes, overlong
 // forms, surrogates, values past U+10FFFF, truncated sequences) decodes to U+FFFD one byte at a
 // time, which the normaliser then drops, as it drops U+FFFD itself.
@@ -127,6 +131,8 @@ inline int mapping(char32_t cp, char32_t out[max_mapping]) {
     return n;
 }
 
+#endif
+
 // Normalised words of one text: the UTF-8 bytes of all words back to back, and where each ends.
 // Reused across calls so a tokeniser loop allocates nothing once warm.
 struct Words {
@@ -144,7 +150,9 @@ struct Words {
 };
 
 // Appends the words of `text` to `out`.
-inline void basic_tokenize(std::string_view text, Words& out) {
+OMNI_LIB_INLINE void basic_tokenize(std::string_view text, Words& out)
+#if OMNI_LIB_DEFINE
+{
     // Marks of non-zero class wait here until the run of marks ends, then enter the word sorted
     // by class (stable), which is NFD's canonical reordering restricted to the marks that survive.
     struct Mark {
@@ -226,8 +234,13 @@ inline void basic_tokenize(std::string_view text, Words& out) {
     }
     end_word();
 }
+#else
+;
+#endif
 
-inline std::vector<std::string> basic_tokenize(std::string_view text) {
+OMNI_LIB_INLINE std::vector<std::string> basic_tokenize(std::string_view text)
+#if OMNI_LIB_DEFINE
+{
     Words w;
     basic_tokenize(text, w);
     std::vector<std::string> out;
@@ -235,5 +248,8 @@ inline std::vector<std::string> basic_tokenize(std::string_view text) {
     for (std::size_t i = 0; i < w.size(); ++i) out.emplace_back(w[i]);
     return out;
 }
+#else
+;
+#endif
 
 }  // namespace omni::data::unicode

@@ -23,6 +23,7 @@
 
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/core/error.hpp"
+#include "omni/core/linkage.hpp"
 #include "omni/data/text/unicode.hpp"
 #include "omni/policy/cpu.hpp"
 #include "omni/tensor/tensor.hpp"
@@ -52,41 +53,11 @@ class WordPiece {
 public:
     // Reads a vocab.txt: one token per line, id = line number (0-based), trailing ASCII whitespace
     // trimmed, a later duplicate overriding an earlier one (as tokenizers' reader does).
-    static WordPiece from_file(const std::string& path, WordPieceOptions options = {}) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw io_error("wordpiece.from_file", "expected a readable vocab file, got " + path + " (cannot open)");
-        std::vector<std::string> tokens;
-        std::string line;
-        while (std::getline(in, line)) tokens.push_back(std::move(line));
-        if (tokens.empty())
-            throw io_error("wordpiece.from_file", "expected one token per line, got an empty file " + path);
-        return WordPiece(std::move(tokens), std::move(options), "wordpiece.from_file");
-    }
+    static WordPiece from_file(const std::string& path, WordPieceOptions options = {});
 
     // From tokens in id order (tests, or a vocabulary built in memory).
     explicit WordPiece(std::vector<std::string> tokens, WordPieceOptions options = {},
-                       const char* op = "wordpiece") : options_(std::move(options)) {
-        if (tokens.empty()) throw value_error(op, "expected a non-empty vocabulary, got 0 tokens");
-        const std::string_view prefix = options_.continuation_prefix;
-        for (std::size_t id = 0; id < tokens.size(); ++id) {
-            std::string& t = tokens[id];
-            while (!t.empty() && std::strchr(" \t\r\n\v\f", t.back())) t.pop_back();
-            const auto i = static_cast<std::int32_t>(id);
-            if (!prefix.empty() && t.size() > prefix.size() && t.starts_with(prefix))
-                vocab_.insert(std::string_view(t).substr(prefix.size()), true, i);
-            vocab_.insert(t, false, i);  // "##x" itself too, for token_to_id
-            longest_ = std::max(longest_, t.size());
-        }
-        tokens_ = std::move(tokens);
-        unk_ = required("[UNK]", op);
-        cls_ = required("[CLS]", op);
-        sep_ = required("[SEP]", op);
-        pad_ = required("[PAD]", op);
-        mask_ = token_to_id("[MASK]");
-        if (options_.match_special_tokens)
-            for (const char* s : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
-                if (token_to_id(s) >= 0) specials_.push_back({s, token_to_id(s)});
-    }
+                       const char* op = "wordpiece");
 
     std::int64_t vocab_size() const { return static_cast<std::int64_t>(tokens_.size()); }
     std::int64_t unk_id() const { return unk_; }
@@ -107,71 +78,22 @@ public:
     }
 
     // Token ids of text, without [CLS]/[SEP], untruncated.
-    std::vector<std::int64_t> tokenize(std::string_view text) const {
-        std::vector<std::int64_t> ids;
-        unicode::Words words;
-        tokenize_into(text, ids, words);
-        return ids;
-    }
+    std::vector<std::int64_t> tokenize(std::string_view text) const;
 
     // Token strings, for reading what the tokeniser did.
-    std::vector<std::string> tokens(std::string_view text) const {
-        std::vector<std::string> out;
-        for (const std::int64_t id : tokenize(text)) out.push_back(tokens_[static_cast<std::size_t>(id)]);
-        return out;
-    }
+    std::vector<std::string> tokens(std::string_view text) const;
 
     // [CLS] tokens [SEP], truncated to max_len by dropping tokens (so [SEP] stays last) and padded
     // with [PAD] to exactly max_len.
-    Encoding encode(std::string_view text, std::int64_t max_len = 256) const {
-        check_len(max_len, "wordpiece.encode");
-        Encoding e;
-        e.ids.resize(static_cast<std::size_t>(max_len));
-        e.attention_mask.resize(static_cast<std::size_t>(max_len));
-        std::vector<std::int64_t> scratch;
-        unicode::Words words;
-        encode_row(text, max_len, e.ids.data(), e.attention_mask.data(), scratch, words);
-        return e;
-    }
+    Encoding encode(std::string_view text, std::int64_t max_len = 256) const;
 
     // Every text encoded as by encode(); rows split across omni::num_threads() threads.
-    BatchEncoding encode_batch(std::span<const std::string> texts, std::int64_t max_len = 256) const {
-        check_len(max_len, "wordpiece.encode_batch");
-        const auto b = static_cast<std::int64_t>(texts.size());
-        BatchEncoding out{Tensor<cpu>::empty({b, max_len}, dtype::i64), Tensor<cpu>::empty({b, max_len}, dtype::b8)};
-        auto* ids = out.ids.data<std::int64_t>();
-        auto* mask = static_cast<std::uint8_t*>(out.attention_mask.raw_data());  // bool is one byte, 0 or 1
-        std::size_t bytes = 0;
-        for (const std::string& t : texts) bytes += t.size();
-        // Cost per row in rough kernel units: ~20 per input byte, so only real batches fork.
-        const std::int64_t cost = 20 * static_cast<std::int64_t>(bytes / std::max<std::size_t>(texts.size(), 1) + 1);
-        backend::cpu::parallel_for(b, cost, [&](std::int64_t r0, std::int64_t r1) {
-            std::vector<std::int64_t> scratch;
-            unicode::Words words;
-            for (std::int64_t r = r0; r < r1; ++r)
-                encode_row(texts[static_cast<std::size_t>(r)], max_len, ids + r * max_len, mask + r * max_len, scratch, words);
-        });
-        return out;
-    }
+    BatchEncoding encode_batch(std::span<const std::string> texts, std::int64_t max_len = 256) const;
 
     // Text back from ids, for debugging: pieces joined by spaces, "##" pieces glued to the one
     // before, special tokens left out unless asked for. Not an inverse: case, accents and spacing
     // around punctuation are gone.
-    std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const {
-        std::string out;
-        const std::string& prefix = options_.continuation_prefix;
-        for (const std::int64_t id : ids) {
-            const std::string& t = id_to_token(id);
-            if (skip_special_tokens && is_special(id)) continue;
-            if (!prefix.empty() && t.size() > prefix.size() && t.starts_with(prefix) && !out.empty()) {
-                out.append(t, prefix.size());
-            } else {
-                if (!out.empty()) out.push_back(' ');
-                out += t;
-            }
-        }
-        return out;
-    }
+    std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const;
 
 private:
     // Open-addressing table over both kinds of piece, probed a few times per word by the greedy
@@ -267,75 +189,17 @@ private:
     }
 
     void encode_row(std::string_view text, std::int64_t max_len, std::int64_t* ids, std::uint8_t* mask,
-                    std::vector<std::int64_t>& scratch, unicode::Words& words) const {
-        scratch.clear();
-        tokenize_into(text, scratch, words);
-        const auto n = std::min<std::int64_t>(static_cast<std::int64_t>(scratch.size()), max_len - 2);
-        ids[0] = cls_;
-        std::copy(scratch.begin(), scratch.begin() + n, ids + 1);
-        ids[n + 1] = sep_;
-        std::fill(ids + n + 2, ids + max_len, pad_);
-        std::fill(mask, mask + n + 2, std::uint8_t{1});
-        std::fill(mask + n + 2, mask + max_len, std::uint8_t{0});
-    }
+                    std::vector<std::int64_t>& scratch, unicode::Words& words) const;
 
     // Splits text at literal special tokens (leftmost, then longest, on the raw bytes, as
     // tokenizers' added-vocabulary matcher does) and tokenises the pieces between.
-    void tokenize_into(std::string_view text, std::vector<std::int64_t>& ids, unicode::Words& words) const {
-        std::size_t begin = 0;
-        for (std::size_t i = specials_.empty() ? text.size() : text.find('['); i < text.size(); i = text.find('[', i)) {
-            const Special* hit = nullptr;
-            for (const Special& s : specials_)
-                if (text.substr(i).starts_with(s.text) && (!hit || s.text.size() > hit->text.size())) hit = &s;
-            if (!hit) {
-                ++i;
-                continue;
-            }
-            tokenize_plain(text.substr(begin, i - begin), ids, words);
-            ids.push_back(hit->id);
-            i += hit->text.size();
-            begin = i;
-        }
-        tokenize_plain(text.substr(begin), ids, words);
-    }
+    void tokenize_into(std::string_view text, std::vector<std::int64_t>& ids, unicode::Words& words) const;
 
-    void tokenize_plain(std::string_view text, std::vector<std::int64_t>& ids, unicode::Words& words) const {
-        if (text.empty()) return;
-        words.clear();
-        unicode::basic_tokenize(text, words);
-        for (std::size_t w = 0; w < words.size(); ++w) wordpiece(words[w], ids);
-    }
+    void tokenize_plain(std::string_view text, std::vector<std::int64_t>& ids, unicode::Words& words) const;
 
     // Greedy longest-match-first: at each position the longest vocabulary piece ("##"-prefixed
     // after the first), shortening one code point at a time; no match anywhere -> one [UNK].
-    void wordpiece(std::string_view word, std::vector<std::int64_t>& ids) const {
-        std::size_t chars = 0;
-        for (const char c : word) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-        if (chars > options_.max_input_chars_per_word) {
-            ids.push_back(unk_);
-            return;
-        }
-        const std::size_t first = ids.size();
-        for (std::size_t start = 0; start < word.size();) {
-            const bool continuation = start > 0;
-            // No piece is longer than longest_ bytes, so the search starts there, on a code point boundary.
-            std::size_t end = std::min(word.size(), start + longest_);
-            while (end < word.size() && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) --end;
-            std::int32_t id = -1;
-            for (; end > start; --end) {
-                if (end < word.size() && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) continue;
-                id = vocab_.find(word.substr(start, end - start), continuation);
-                if (id >= 0) break;
-            }
-            if (id < 0) {
-                ids.resize(first);
-                ids.push_back(unk_);
-                return;
-            }
-            ids.push_back(id);
-            start = end;
-        }
-    }
+    void wordpiece(std::string_view word, std::vector<std::int64_t>& ids) const;
 
     WordPieceOptions options_;
     std::vector<std::string> tokens_;
@@ -344,5 +208,167 @@ private:
     std::int64_t unk_ = -1, cls_ = -1, sep_ = -1, pad_ = -1, mask_ = -1;
     std::vector<Special> specials_;
 };
+
+#if OMNI_LIB_DEFINE
+OMNI_LIB_INLINE WordPiece WordPiece::from_file(const std::string& path, WordPieceOptions options) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw io_error("wordpiece.from_file", "expected a readable vocab file, got " + path + " (cannot open)");
+    std::vector<std::string> tokens;
+    std::string line;
+    while (std::getline(in, line)) tokens.push_back(std::move(line));
+    if (tokens.empty())
+        throw io_error("wordpiece.from_file", "expected one token per line, got an empty file " + path);
+    return WordPiece(std::move(tokens), std::move(options), "wordpiece.from_file");
+}
+
+OMNI_LIB_INLINE WordPiece::WordPiece(std::vector<std::string> tokens, WordPieceOptions options, const char* op) : options_(std::move(options)) {
+    if (tokens.empty()) throw value_error(op, "expected a non-empty vocabulary, got 0 tokens");
+    const std::string_view prefix = options_.continuation_prefix;
+    for (std::size_t id = 0; id < tokens.size(); ++id) {
+        std::string& t = tokens[id];
+        while (!t.empty() && std::strchr(" \t\r\n\v\f", t.back())) t.pop_back();
+        const auto i = static_cast<std::int32_t>(id);
+        if (!prefix.empty() && t.size() > prefix.size() && t.starts_with(prefix))
+            vocab_.insert(std::string_view(t).substr(prefix.size()), true, i);
+        vocab_.insert(t, false, i);  // "##x" itself too, for token_to_id
+        longest_ = std::max(longest_, t.size());
+    }
+    tokens_ = std::move(tokens);
+    unk_ = required("[UNK]", op);
+    cls_ = required("[CLS]", op);
+    sep_ = required("[SEP]", op);
+    pad_ = required("[PAD]", op);
+    mask_ = token_to_id("[MASK]");
+    if (options_.match_special_tokens)
+        for (const char* s : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
+            if (token_to_id(s) >= 0) specials_.push_back({s, token_to_id(s)});
+}
+
+OMNI_LIB_INLINE std::vector<std::int64_t> WordPiece::tokenize(std::string_view text) const {
+    std::vector<std::int64_t> ids;
+    unicode::Words words;
+    tokenize_into(text, ids, words);
+    return ids;
+}
+
+OMNI_LIB_INLINE std::vector<std::string> WordPiece::tokens(std::string_view text) const {
+    std::vector<std::string> out;
+    for (const std::int64_t id : tokenize(text)) out.push_back(tokens_[static_cast<std::size_t>(id)]);
+    return out;
+}
+
+OMNI_LIB_INLINE Encoding WordPiece::encode(std::string_view text, std::int64_t max_len) const {
+    check_len(max_len, "wordpiece.encode");
+    Encoding e;
+    e.ids.resize(static_cast<std::size_t>(max_len));
+    e.attention_mask.resize(static_cast<std::size_t>(max_len));
+    std::vector<std::int64_t> scratch;
+    unicode::Words words;
+    encode_row(text, max_len, e.ids.data(), e.attention_mask.data(), scratch, words);
+    return e;
+}
+
+OMNI_LIB_INLINE BatchEncoding WordPiece::encode_batch(std::span<const std::string> texts, std::int64_t max_len) const {
+    check_len(max_len, "wordpiece.encode_batch");
+    const auto b = static_cast<std::int64_t>(texts.size());
+    BatchEncoding out{Tensor<cpu>::empty({b, max_len}, dtype::i64), Tensor<cpu>::empty({b, max_len}, dtype::b8)};
+    auto* ids = out.ids.data<std::int64_t>();
+    auto* mask = static_cast<std::uint8_t*>(out.attention_mask.raw_data());  // bool is one byte, 0 or 1
+    std::size_t bytes = 0;
+    for (const std::string& t : texts) bytes += t.size();
+    // Cost per row in rough kernel units: ~20 per input byte, so only real batches fork.
+    const std::int64_t cost = 20 * static_cast<std::int64_t>(bytes / std::max<std::size_t>(texts.size(), 1) + 1);
+    backend::cpu::parallel_for(b, cost, [&](std::int64_t r0, std::int64_t r1) {
+        std::vector<std::int64_t> scratch;
+        unicode::Words words;
+        for (std::int64_t r = r0; r < r1; ++r)
+            encode_row(texts[static_cast<std::size_t>(r)], max_len, ids + r * max_len, mask + r * max_len, scratch, words);
+    });
+    return out;
+}
+
+OMNI_LIB_INLINE std::string WordPiece::decode(std::span<const std::int64_t> ids, bool skip_special_tokens) const {
+    std::string out;
+    const std::string& prefix = options_.continuation_prefix;
+    for (const std::int64_t id : ids) {
+        const std::string& t = id_to_token(id);
+        if (skip_special_tokens && is_special(id)) continue;
+        if (!prefix.empty() && t.size() > prefix.size() && t.starts_with(prefix) && !out.empty()) {
+            out.append(t, prefix.size());
+        } else {
+            if (!out.empty()) out.push_back(' ');
+            out += t;
+        }
+    }
+    return out;
+}
+
+OMNI_LIB_INLINE void WordPiece::encode_row(std::string_view text, std::int64_t max_len, std::int64_t* ids, std::uint8_t* mask,
+                                           std::vector<std::int64_t>& scratch, unicode::Words& words) const {
+    scratch.clear();
+    tokenize_into(text, scratch, words);
+    const auto n = std::min<std::int64_t>(static_cast<std::int64_t>(scratch.size()), max_len - 2);
+    ids[0] = cls_;
+    std::copy(scratch.begin(), scratch.begin() + n, ids + 1);
+    ids[n + 1] = sep_;
+    std::fill(ids + n + 2, ids + max_len, pad_);
+    std::fill(mask, mask + n + 2, std::uint8_t{1});
+    std::fill(mask + n + 2, mask + max_len, std::uint8_t{0});
+}
+
+OMNI_LIB_INLINE void WordPiece::tokenize_into(std::string_view text, std::vector<std::int64_t>& ids, unicode::Words& words) const {
+    std::size_t begin = 0;
+    for (std::size_t i = specials_.empty() ? text.size() : text.find('['); i < text.size(); i = text.find('[', i)) {
+        const Special* hit = nullptr;
+        for (const Special& s : specials_)
+            if (text.substr(i).starts_with(s.text) && (!hit || s.text.size() > hit->text.size())) hit = &s;
+        if (!hit) {
+            ++i;
+            continue;
+        }
+        tokenize_plain(text.substr(begin, i - begin), ids, words);
+        ids.push_back(hit->id);
+        i += hit->text.size();
+        begin = i;
+    }
+    tokenize_plain(text.substr(begin), ids, words);
+}
+
+OMNI_LIB_INLINE void WordPiece::tokenize_plain(std::string_view text, std::vector<std::int64_t>& ids, unicode::Words& words) const {
+    if (text.empty()) return;
+    words.clear();
+    unicode::basic_tokenize(text, words);
+    for (std::size_t w = 0; w < words.size(); ++w) wordpiece(words[w], ids);
+}
+
+OMNI_LIB_INLINE void WordPiece::wordpiece(std::string_view word, std::vector<std::int64_t>& ids) const {
+    std::size_t chars = 0;
+    for (const char c : word) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (chars > options_.max_input_chars_per_word) {
+        ids.push_back(unk_);
+        return;
+    }
+    const std::size_t first = ids.size();
+    for (std::size_t start = 0; start < word.size();) {
+        const bool continuation = start > 0;
+        // No piece is longer than longest_ bytes, so the search starts there, on a code point boundary.
+        std::size_t end = std::min(word.size(), start + longest_);
+        while (end < word.size() && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) --end;
+        std::int32_t id = -1;
+        for (; end > start; --end) {
+            if (end < word.size() && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) continue;
+            id = vocab_.find(word.substr(start, end - start), continuation);
+            if (id >= 0) break;
+        }
+        if (id < 0) {
+            ids.resize(first);
+            ids.push_back(unk_);
+            return;
+        }
+        ids.push_back(id);
+        start = end;
+    }
+}
+#endif
 
 }  // namespace omni::data
