@@ -59,9 +59,9 @@ Bytes pcm16(std::initializer_list<int> v) {
 const Bytes good_fmt = fmt(1, 1, 8000, 2, 16);
 const Bytes good_data = pcm16({0, 16384, -32768});
 
-std::string error_of(const Bytes& b) {
+std::string error_of(const Bytes& b, const od::WavLimits& limits = {}) {
     try {
-        od::decode_wav(b, "clip.wav");
+        od::decode_wav(b, "clip.wav", od::mix_channels, limits);
     } catch (const omni::io_error& e) {
         return e.what();
     }
@@ -158,11 +158,10 @@ TEST(AudioWav, MalformedFilesAreIoErrorsNamingTheProblem) {
         {cat({text("OggS"), Bytes(8, 1)}), "expected 'RIFF' at byte 0, got 'OggS'"},
         {cat({text("RIFF"), Bytes{4, 0, 0, 0}, text("AVI ")}), "expected form type 'WAVE' at byte 8, got 'AVI '"},
         {cat({text("RIFF"), Bytes{4, 0, 0, 0}, Bytes{'W', 'A', 0, 0xff}}), "got 'WA\\x00\\xff'"},
-        {long_riff, "(truncated file)"},
         {short_riff, "expected a RIFF size of at least 4, got 2"},
         {riff(chunk("data", good_data)), "expected a 'fmt ' chunk, got none"},
         {riff(chunk("fmt ", good_fmt)), "expected a 'data' chunk, got none"},
-        {riff(cat({chunk("fmt ", good_fmt), chunk("data", good_data, 100)})), "expected 100 bytes of chunk 'data'"},
+        {riff(cat({chunk("fmt ", good_fmt), chunk("LIST", text("ab"), 100)})), "expected 100 bytes of chunk 'LIST'"},
         {riff(cat({ok, Bytes{'L', 'I', 'S'}})), "expected an 8-byte chunk header at byte 50, got 3 bytes"},
         {riff(cat({chunk("fmt ", Bytes(14, 1)), chunk("data", good_data)})), "at least 16 bytes, got 14"},
         {riff(cat({chunk("fmt ", fmt(2, 1, 8000, 2, 16)), chunk("data", good_data)})), "got 0x0002"},
@@ -185,6 +184,36 @@ TEST(AudioWav, MalformedFilesAreIoErrorsNamingTheProblem) {
     }
     // The extensible cases above are otherwise valid: with a good header they decode.
     EXPECT_EQ(od::decode_wav(riff(cat({chunk("fmt ", fmt_ext(1, 1, 16, 12)), chunk("data", good_data)}))).samples.size(), 3u);
+}
+
+// sox and ffmpeg writing to a pipe cannot seek back to fill in the sizes: RIFF and 'data' read
+// 0xFFFFFFFF (or more than the file holds). Read to the end, as libsndfile does, and say so.
+TEST(AudioWav, StreamedSizesAreReadToTheEndWithAWarning) {
+    const std::vector<float> want{0.0f, 0.5f, -1.0f};
+    const Bytes ok = cat({chunk("fmt ", good_fmt), chunk("data", good_data)});
+    Bytes piped = riff(cat({chunk("fmt ", good_fmt), chunk("data", good_data, 0xFFFFFFFF)}));
+    for (int i = 4; i < 8; ++i) piped[i] = 0xFF;  // the RIFF size
+    const od::Wav w = od::decode_wav(piped, "clip.wav");
+    EXPECT_EQ(w.samples, want);
+    EXPECT_NE(w.warning.find("the RIFF header declares 4294967303 bytes, the file holds"), std::string::npos) << w.warning;
+    EXPECT_NE(w.warning.find("the 'data' chunk declares 4294967295 bytes"), std::string::npos) << w.warning;
+    EXPECT_TRUE(od::decode_wav(riff(ok), "clip.wav").warning.empty());
+    // Cut by the pipe mid-frame: whole frames only.
+    Bytes cut = piped;
+    cut.push_back(7);
+    EXPECT_EQ(od::decode_wav(cut, "clip.wav").samples, want);
+    // A data size too large by a little (a writer that counted a header it did not write).
+    const Bytes longer = riff(cat({chunk("fmt ", good_fmt), chunk("data", good_data, 100)}));
+    EXPECT_EQ(od::decode_wav(longer, "clip.wav").samples, want);
+    // Strict mode refuses both, naming what was declared and what is there.
+    const od::WavLimits strict{.accept_streamed = false};
+    EXPECT_NE(error_of(piped, strict).find("bytes as the RIFF header declares, got 50 (a truncated file, or a WAV written to a pipe"), std::string::npos)
+        << error_of(piped, strict);
+    EXPECT_NE(error_of(longer, strict).find("the 'data' chunk at byte 36 declares 100 bytes, the file holds 6 after it"), std::string::npos)
+        << error_of(longer, strict);
+    // Only the 'data' chunk may run past the end: any other chunk that does is still an error.
+    EXPECT_NE(error_of(riff(cat({chunk("fmt ", good_fmt), chunk("data", good_data), chunk("LIST", text("ab"), 50)}))).find("of chunk 'LIST'"),
+              std::string::npos);
 }
 
 TEST(AudioWav, MutatedFilesDecodeOrThrowButNeverCrash) {

@@ -189,6 +189,22 @@ TEST(Softmax, RowsSumToOneOnAnyAxis) {
     EXPECT_EQ(masked[1], 1.0);
 }
 
+// PyTorch: a NaN anywhere in a row makes the whole softmax (and log_softmax) row NaN; a kernel
+// that took the max over the other entries used to renormalise the row around it instead.
+TEST(Softmax, NanAnywhereInARowMakesTheRowNan) {
+    for (const auto dt : {omni::dtype::f32, omni::dtype::f64})
+        for (int at = 0; at < 3; ++at) {
+            std::vector<double> row{1.0, 2.0, 3.0};
+            row[at] = NAN;
+            const T x = T::from_data<double>({row[0], row[1], row[2], 0.5, 0.25, 0.125}, {2, 3}).to(dt);
+            for (const bool log : {false, true}) {
+                const auto y = (log ? omni::log_softmax(x, 1) : omni::softmax(x, 1)).to_vector<double>();
+                for (int i = 0; i < 3; ++i) EXPECT_TRUE(std::isnan(y[i])) << "NaN at " << at << ", output " << i << (log ? " (log)" : "");
+                for (int i = 3; i < 6; ++i) EXPECT_FALSE(std::isnan(y[i])) << "the other row stays finite";
+            }
+        }
+}
+
 TEST(LayerNorm, MatchesDefinition) {
     const T x = randn({4, 6}), w = randn({6}), b = randn({6});
     const auto y = v(omni::layer_norm(x, w, b, 1e-6));

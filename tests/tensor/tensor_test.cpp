@@ -37,6 +37,13 @@ TEST(Tensor, FromDataChecksCount) {
         EXPECT_STREQ(e.what(), "shape_error: from_data: expected 4 values for shape [2, 2], got 3");
     }
     EXPECT_THROW(T::empty({2, -1}), omni::shape_error);
+    // Extents whose product wraps int64 (2^32 x 2^32 = 2^64 = 0 mod 2^64), one hidden behind a
+    // zero extent's neighbour, and a count whose bytes overflow: refused before allocating.
+    const std::int64_t big = std::int64_t{1} << 32;
+    EXPECT_THROW(T::empty({big, big}), omni::shape_error);
+    EXPECT_THROW(T::empty({0, big, big}), omni::shape_error);
+    EXPECT_THROW(T::empty({std::int64_t{1} << 62}, omni::dtype::f64), omni::shape_error);
+    EXPECT_EQ(T::empty({0, 5}).numel(), 0);
 }
 
 TEST(Tensor, BorrowSharesCallerMemory) {

@@ -39,7 +39,7 @@ public:
 
     // ---- construction --------------------------------------------------------------------
     static Tensor empty(const Shape& shape, dtype dt = dtype::f32) {
-        check_extents("empty", shape);
+        check_extents("empty", shape, size_of(dt));
         Tensor t;
         t.storage_ = std::make_shared<Storage<P>>(static_cast<std::size_t>(shape.numel()) * size_of(dt));
         t.shape_ = shape;
@@ -314,9 +314,13 @@ public:
     }
 
 private:
-    static void check_extents(const char* op, const Shape& s) {
-        for (auto d : s)
-            if (d < 0) throw shape_error(op, "expected non-negative extents, got " + s.str());
+    // Negative extents, and extents whose product (or its bytes) overflows int64, are refused
+    // before anything is allocated: two extents of 2^32 would otherwise wrap to an empty buffer.
+    static void check_extents(const char* op, const Shape& s, std::size_t element_size = 1) {
+        std::int64_t n = 0, bytes = 0;
+        if (!extents_fit(s, n)) throw shape_error(op, "expected non-negative extents whose product fits in int64, got " + s.str());
+        if (__builtin_mul_overflow(n, static_cast<std::int64_t>(element_size), &bytes))
+            throw shape_error(op, "expected a size in bytes that fits in int64, got " + s.str() + " of " + std::to_string(element_size) + "-byte elements");
     }
     void require_defined(const char* op) const {
         if (!defined()) throw value_error(op, "expected a defined tensor, got an empty handle");

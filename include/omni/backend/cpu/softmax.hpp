@@ -18,7 +18,7 @@ OMNI_KERNELS_INLINE void softmax_kernels<cpu>::forward(const KernelView& x, cons
             for (std::int64_t r = b; r < e; ++r) {
                 const backend::cpu::ConstArrayMap<T> xr(x.as<T>() + r * n, n);
                 backend::cpu::ArrayMap<T> yr(y.as<T>() + r * n, n);
-                T m = xr.maxCoeff();
+                T m = xr.template maxCoeff<Eigen::PropagateNaN>();  // a NaN anywhere makes the row NaN, as in PyTorch
                 if (std::isinf(m) && m < 0) m = 0;  // a fully masked row gives NaN like PyTorch, not a crash
                 // Packet exp, the row's only transcendental pass; masked (-inf) entries are set to
                 // exactly 0, since Eigen's double exp(-inf) is a denormal, not 0.

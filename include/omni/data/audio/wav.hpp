@@ -34,6 +34,9 @@ struct Wav {
     int channels = 0;
     int bits_per_sample = 0;  // container bits (24 for a 20-bit extensible file)
     bool is_float = false;
+    // Non-empty when the file was read leniently (WavLimits::accept_streamed): what its header
+    // declared and what was read instead. The caller decides whether to show it.
+    std::string warning;
 };
 
 // Pass as `channel` to average every channel into mono; a value k >= 0 keeps channel k alone.
@@ -46,6 +49,11 @@ inline constexpr int mix_channels = -1;
 struct WavLimits {
     int min_sample_rate = 8000;
     int max_sample_rate = 384000;
+    // A WAV written to a pipe (sox, ffmpeg) cannot seek back to fill in its sizes, so its RIFF and
+    // 'data' sizes read 0xFFFFFFFF or more than the file holds. When set, such a file is read to
+    // its end (whole frames) and Wav::warning says so, as libsndfile and torchaudio do; a chunk
+    // other than the last 'data' that runs past the end is still an error.
+    bool accept_streamed = true;
 };
 
 namespace audio_detail {
@@ -132,10 +140,15 @@ public:
         if (id != "'RIFF'") fail("expected 'RIFF' at byte 0, got " + id);
         if (fourcc(b_.data() + 8) != "'WAVE'") fail("expected form type 'WAVE' at byte 8, got " + fourcc(b_.data() + 8));
         // The RIFF size bounds the chunk walk; bytes after it (some tools append tags) are ignored.
-        const std::uint64_t end = 8 + static_cast<std::uint64_t>(le32(b_.data() + 4));
-        if (end > b_.size())
-            fail("expected " + std::to_string(end) + " bytes as the RIFF header declares, got " +
-                 std::to_string(b_.size()) + " (truncated file)");
+        std::uint64_t end = 8 + static_cast<std::uint64_t>(le32(b_.data() + 4));
+        if (end > b_.size()) {
+            if (!limits_.accept_streamed)
+                fail("expected " + std::to_string(end) + " bytes as the RIFF header declares, got " + std::to_string(b_.size()) +
+                     " (a truncated file, or a WAV written to a pipe: WavLimits::accept_streamed reads it to its end)");
+            warning_ = "the RIFF header declares " + std::to_string(end) + " bytes, the file holds " + std::to_string(b_.size()) +
+                       "; read to its end (a WAV written to a pipe, or a truncated file)";
+            end = b_.size();
+        }
         if (end < 12) fail("expected a RIFF size of at least 4, got " + std::to_string(end - 8));
 
         bool have_fmt = false, have_data = false;
@@ -147,11 +160,22 @@ public:
                 fail("expected an 8-byte chunk header at byte " + std::to_string(pos) + ", got " +
                      std::to_string(end - pos) + " bytes (truncated chunk)");
             const std::uint8_t* h = b_.data() + pos;
-            const std::uint64_t size = le32(h + 4), body = pos + 8;
-            if (size > end - body)
-                fail("expected " + std::to_string(size) + " bytes of chunk " + fourcc(h) + " at byte " +
-                     std::to_string(pos) + ", got " + std::to_string(end - body) + " (truncated chunk)");
+            std::uint64_t size = le32(h + 4);
+            const std::uint64_t body = pos + 8;
             const std::string cid = fourcc(h);
+            if (size > end - body) {
+                if (cid != "'data'" || have_data)
+                    fail("expected " + std::to_string(size) + " bytes of chunk " + cid + " at byte " + std::to_string(pos) + ", got " +
+                         std::to_string(end - body) + " (truncated chunk)");
+                if (!limits_.accept_streamed)
+                    fail("the 'data' chunk at byte " + std::to_string(pos) + " declares " + std::to_string(size) + " bytes, the file holds " +
+                         std::to_string(end - body) + " after it (a truncated file, or a WAV written to a pipe: WavLimits::accept_streamed reads it)");
+                if (!warning_.empty()) warning_ += "; ";
+                warning_ += "the 'data' chunk declares " + std::to_string(size) + " bytes, the file holds " + std::to_string(end - body) +
+                            " after it; read those";
+                size = end - body;
+                streamed_data_ = true;
+            }
             if (cid == "'fmt '" && !have_fmt) {
                 fmt = parse_fmt(b_.data() + body, size);
                 have_fmt = true;
@@ -216,6 +240,7 @@ private:
     }
 
     Wav decode(const Format& f, std::uint64_t at, std::uint64_t size, int channel) const {
+        if (streamed_data_) size -= size % static_cast<std::uint64_t>(f.block_align);  // a pipe cut mid-frame: whole frames
         if (size % static_cast<std::uint64_t>(f.block_align) != 0)
             fail("expected a 'data' chunk holding whole frames of " + std::to_string(f.block_align) + " bytes, got " +
                  std::to_string(size) + " bytes (truncated frame)");
@@ -227,6 +252,7 @@ private:
         w.channels = f.channels;
         w.bits_per_sample = f.bits;
         w.is_float = f.tag == format_float;
+        w.warning = warning_;
         const std::size_t frames = static_cast<std::size_t>(size / static_cast<std::uint64_t>(f.block_align));
         const int bytes = f.bits / 8;
         w.samples.resize(frames);
@@ -246,6 +272,8 @@ private:
     std::span<const std::uint8_t> b_;
     std::string name_;
     WavLimits limits_;
+    std::string warning_;
+    bool streamed_data_ = false;
 };
 
 }  // namespace audio_detail
