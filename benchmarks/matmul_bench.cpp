@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "omni/backend/cpu.hpp"
+#include "omni/backend/cpu/amx_gemm.hpp"  // amx::available(), which a prebuilt user includes itself
 
 #include "bench_main.hpp"
 

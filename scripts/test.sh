@@ -18,6 +18,7 @@ cmake --build "$build" -j "$jobs"
 # Tests run side by side: idle OpenMP workers must sleep, not spin against the other test's threads.
 (cd "$build" && OMP_WAIT_POLICY=passive ctest --output-on-failure -j "$jobs")
 scripts/check_install.sh
+scripts/conan_package.sh  # the Conan package offline (pinned Conan 2, Debian profile): conan create + test_package
 # Compile cost: the two heaviest test TUs in both modes and the Omni-C example compiled (budget 20 s, 2 GB).
 scripts/compile_cost.sh --quick
 scripts/fuzz.sh --ci  # every reader of bytes under libFuzzer + ASan/UBSan, 10 s each (tests/fuzz)
