@@ -18,9 +18,12 @@
 #include "omni/report/gnuplot.hpp"
 #include "omni/report/tsne.hpp"
 #include "omni/train/omni_c_preset.hpp"
+#include "omni/train/options_file.hpp"
 #include "omni/train/probe_selection.hpp"
 #include "omni/train/sail.hpp"
 #include "omni/train/zero_shot_protocol.hpp"
 
 OMNI_CPU_OP_INSTANCES(template)
 OMNI_OMNI_C_PRESET(template)
+template omni::Tensor<omni::autodiff<omni::cpu>> omni::linear<omni::autodiff<omni::cpu>>(const omni::Tensor<omni::autodiff<omni::cpu>>&, const omni::Tensor<omni::autodiff<omni::cpu>>&, const omni::Tensor<omni::autodiff<omni::cpu>>&, const omni::Tensor<omni::autodiff<omni::cpu>>&);
+template omni::Tensor<omni::cpu> omni::linear<omni::cpu>(const omni::Tensor<omni::cpu>&, const omni::Tensor<omni::cpu>&, const omni::Tensor<omni::cpu>&, const omni::Tensor<omni::cpu>&);

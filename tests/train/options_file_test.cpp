@@ -291,7 +291,7 @@ TEST(OptionsFile, OverridesSetScalarsNestedFieldsMapKeysAndContainers) {
 // rapidjson's validation read past the buffer (ASan: heap overflow); it is a syntax error.
 TEST(OptionsFile, TruncatedUtf8AtTheEndIsASyntaxError) {
     Outer o;
-    for (const std::string text : {std::string("{\n\n\n\"   \xe6"), std::string("{\"name\": \"\xf0\x9f"), std::string("\xe6")}) {
+    for (const std::string& text : {std::string("{\n\n\n\"   \xe6"), std::string("{\"name\": \"\xf0\x9f"), std::string("\xe6")}) {
         const std::string m = value_error_of([&] { train::read_options_json(text, o, "t.json"); });
         EXPECT_NE(m.find("value_error: train::read_options: t.json: expected JSON, got a syntax error"), std::string::npos) << m;
     }

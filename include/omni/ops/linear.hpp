@@ -3,6 +3,7 @@
 // The transpose is a GEMM flag, never a copy, and the bias is added inside the GEMM (addmm).
 // linear(x, w, b, r) = r + x w^T + b, a skip connection added inside the GEMM as well.
 #include "omni/autodiff/all.hpp"
+#include "omni/core/linkage.hpp"
 
 namespace omni {
 
@@ -24,5 +25,11 @@ template <class P> Tensor<P> linear(const Tensor<P>& x, const Tensor<P>& w, cons
                                            : matmul(x2, w, false, true);
     return vec ? y.squeeze(0) : y;
 }
+
+// Every Omni-C-style model's layers call it taped: compiled once in omni::kernels (see autodiff/cpu_instances.hpp).
+#if OMNI_LIB_EXTERN
+extern template Tensor<autodiff<cpu>> linear<autodiff<cpu>>(const Tensor<autodiff<cpu>>&, const Tensor<autodiff<cpu>>&, const Tensor<autodiff<cpu>>&, const Tensor<autodiff<cpu>>&);
+extern template Tensor<cpu> linear<cpu>(const Tensor<cpu>&, const Tensor<cpu>&, const Tensor<cpu>&, const Tensor<cpu>&);
+#endif
 
 }  // namespace omni

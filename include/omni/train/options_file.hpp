@@ -44,10 +44,12 @@
 #include <utility>
 #include <vector>
 
+#include "omni/core/error.hpp"
+#include "omni/core/linkage.hpp"
+#if OMNI_LIB_DEFINE  // rapidjson is needed only where parse_json is compiled
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
-
-#include "omni/core/error.hpp"
+#endif
 #include "omni/core/option_names.hpp"
 
 namespace omni::train {
@@ -129,6 +131,7 @@ inline std::string what_is(const Node& n) {
     return "?";
 }
 
+#if OMNI_LIB_DEFINE
 // Builds a Node tree from rapidjson's SAX events; numbers arrive as raw text.
 class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeBuilder> {
 public:
@@ -196,8 +199,13 @@ inline std::string line_column(std::string_view text, std::size_t offset) {
     return "line " + std::to_string(line) + ", column " + std::to_string(col);
 }
 
+#endif  // OMNI_LIB_DEFINE
+
 // Parses strict JSON (no comments, no NaN or infinity); errors name `source` and the key path.
-inline Node parse_json(std::string_view text, const std::string& op, const std::string& source) {
+// Compiled once in omni::kernels (rapidjson's reader is most of an options user's code).
+OMNI_LIB_INLINE Node parse_json(std::string_view text, const std::string& op, const std::string& source)
+#if OMNI_LIB_DEFINE
+{
     // rapidjson reads a NUL-terminated stream, and its UTF-8 validation (1.1, Debian 12) takes up
     // to three continuation bytes after a lead byte without stopping at the NUL: found by
     // tests/fuzz/options_fuzz.cpp as a heap overflow on a truncated sequence at the end. Padding
@@ -216,6 +224,9 @@ inline Node parse_json(std::string_view text, const std::string& op, const std::
     }
     return std::move(b.root);
 }
+#else
+;
+#endif
 
 // ---- reading ------------------------------------------------------------------------------
 
