@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
                                 {{"fc.weight", omni::Tensor<omni::cpu>::ones({3, 4})},
                                  {"ids", omni::Tensor<omni::cpu>::zeros({2}, omni::dtype::i64)},
                                  {"mask", omni::Tensor<omni::cpu>::ones({2, 1}, omni::dtype::b8)},
-                                 {"half", omni::Tensor<omni::cpu>::ones({2}, omni::dtype::bf16)}});
+                                 {"half", omni::Tensor<omni::cpu>::ones({2}, omni::dtype::bf16)},
+                                 {"f16", omni::io::to_dtype(omni::Tensor<omni::cpu>::ones({2}), omni::dtype::f16)}});
 
     fs::create_directories(out / "npy");
     omni::io::save_npy<float>((out / "npy" / "f32.npy").string(), omni::Tensor<omni::cpu>::ones({2, 3}));

@@ -1,16 +1,27 @@
 #pragma once
 // safetensors files (the Hugging Face format: an 8-byte little-endian header length, a JSON
 // header {name: {dtype, shape, data_offsets}}, then raw little-endian tensor bytes). omni uses
-// it for weights exchanged with PyTorch and for checkpoints. Writes go to a temporary file that
-// is renamed into place, so a crash never leaves a half-written file under the real name.
+// it for weights exchanged with PyTorch and for checkpoints. Reads map the file and let aligned
+// tensors borrow the mapping (docs/interop.md); F16 and BF16 are read and written as stored.
+// Writes go to a temporary file that is renamed into place, so a crash never leaves a
+// half-written file under the real name (and a reader's mapping of the old file stays valid).
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "omni/io/half.hpp"
 #include "omni/policy/cpu.hpp"
 #include "omni/tensor/tensor.hpp"
 
@@ -133,11 +144,13 @@ private:
 };
 }  // namespace detail
 
-// A whole safetensors file in memory, tensors by name.
+// A whole safetensors file, tensors by name. Read with the default options, tensors whose bytes
+// are aligned borrow a private mapping of the file instead of a copy (see read_safetensors).
 class Safetensors {
 public:
     std::map<std::string, Tensor<cpu>> tensors;
     std::map<std::string, std::string> metadata;
+    std::size_t mapped = 0;  // how many of the tensors borrow the file's mapping (the rest are copies)
 
     bool contains(const std::string& name) const { return tensors.count(name) != 0; }
     const Tensor<cpu>& at(const std::string& name) const {
@@ -147,18 +160,95 @@ public:
     }
 };
 
+struct SafetensorsReadOptions {
+    // Map the file and let aligned tensors borrow the mapping (zero copy); false reads a copy of
+    // every tensor through a stream. A tensor whose data offset is not a multiple of its element
+    // size is copied either way. The mapping is private (MAP_PRIVATE): writes to a mapped tensor
+    // stay in this process and never reach the file.
+    bool map = true;
+    // F16 and BF16 tensors become float32 copies; otherwise they keep dtype::f16 / dtype::bf16
+    // (io::to_dtype and load_weights convert them on demand).
+    bool half_to_f32 = false;
+};
+
 // The largest JSON header read_safetensors accepts, as the safetensors crate's MAX_HEADER_SIZE:
 // the header is read whole before anything in it is checked.
 inline constexpr std::uint64_t max_safetensors_header = 100'000'000;
 
-inline Safetensors read_safetensors(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw io_error("read_safetensors", "cannot open " + path);
-    f.seekg(0, std::ios::end);
-    const std::uint64_t size = static_cast<std::uint64_t>(f.tellg());
-    f.seekg(0);
+namespace detail {
+// A read-only file mapped copy-on-write, unmapped when the last tensor borrowing it goes.
+struct FileMapping {
+    void* base = nullptr;
+    std::size_t size = 0;
+    FileMapping(const FileMapping&) = delete;
+    FileMapping& operator=(const FileMapping&) = delete;
+    FileMapping() = default;
+    ~FileMapping() {
+        if (base) ::munmap(base, size);
+    }
+    const unsigned char* bytes() const { return static_cast<const unsigned char*>(base); }
+};
+
+// The whole file mapped, or null where it cannot be (an empty file, a pipe, a file system
+// without mmap): the caller then reads through a stream.
+inline std::shared_ptr<FileMapping> map_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat st {};
+    std::shared_ptr<FileMapping> m;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            m = std::make_shared<FileMapping>();
+            m->base = p;
+            m->size = static_cast<std::size_t>(st.st_size);
+        }
+    }
+    ::close(fd);  // the mapping outlives the descriptor
+    return m;
+}
+
+// The bytes of a file, from its mapping or a stream: what the reader checks is the same either way.
+class FileBytes {
+public:
+    FileBytes(const std::string& path, bool map) : path_(path) {
+        if (map) map_ = map_file(path);
+        if (map_) { size_ = map_->size; return; }
+        in_.open(path, std::ios::binary);
+        if (!in_) throw io_error("read_safetensors", "cannot open " + path);
+        in_.seekg(0, std::ios::end);
+        size_ = static_cast<std::uint64_t>(in_.tellg());
+        in_.seekg(0);
+    }
+    std::uint64_t size() const { return size_; }
+    const std::shared_ptr<FileMapping>& mapping() const { return map_; }
+    // Copies n bytes at `offset` (already checked to lie inside the file) into dst.
+    bool read(std::uint64_t offset, void* dst, std::uint64_t n) {
+        if (n == 0) return true;
+        if (map_) return std::memcpy(dst, map_->bytes() + offset, n), true;
+        in_.seekg(static_cast<std::streamoff>(offset));
+        return static_cast<bool>(in_.read(static_cast<char*>(dst), static_cast<std::streamsize>(n)));
+    }
+
+private:
+    std::string path_;
+    std::shared_ptr<FileMapping> map_;
+    std::ifstream in_;
+    std::uint64_t size_ = 0;
+};
+}  // namespace detail
+
+// Reads every tensor of a safetensors file. Every header field is checked against the file
+// before anything is allocated or mapped memory is read (sizes, offsets inside the data section,
+// extents, dtype names, bool bytes 0 or 1); any failure is an io_error naming the file.
+// ref: the safetensors format (github.com/huggingface/safetensors, "Format"): 8 bytes N
+// (little-endian u64), N bytes of JSON header, then the data section; data_offsets are relative
+// to the data section's start and tensors are dense, row-major, little-endian.
+inline Safetensors read_safetensors(const std::string& path, const SafetensorsReadOptions& opts = {}) {
+    detail::FileBytes f(path, opts.map);
+    const std::uint64_t size = f.size();
     unsigned char len_bytes[8];
-    if (size < 8 || !f.read(reinterpret_cast<char*>(len_bytes), 8))
+    if (size < 8 || !f.read(0, len_bytes, 8))
         throw io_error("read_safetensors", path + ": expected at least 8 bytes, got " + std::to_string(size));
     std::uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | len_bytes[i];
@@ -166,10 +256,10 @@ inline Safetensors read_safetensors(const std::string& path) {
     if (n > max_safetensors_header)
         throw io_error("read_safetensors", path + ": expected a header of at most " + std::to_string(max_safetensors_header) + " bytes, got " + std::to_string(n));
     std::string header(n, '\0');
-    if (!f.read(header.data(), static_cast<std::streamsize>(n))) throw io_error("read_safetensors", path + ": expected " + std::to_string(n) + " header bytes, got a read error");
+    if (!f.read(8, header.data(), n)) throw io_error("read_safetensors", path + ": expected " + std::to_string(n) + " header bytes, got a read error");
     Safetensors out;
     const auto entries = detail::HeaderParser(header, path).parse(out.metadata);
-    const std::uint64_t data_size = size - 8 - n;
+    const std::uint64_t data_start = 8 + n, data_size = size - data_start;
     for (const auto& [name, e] : entries) {
         dtype t;
         if (!detail::st_dtype(e.dtype_name, t)) throw io_error("read_safetensors", path + ": tensor '" + name + "' has unsupported dtype " + e.dtype_name);
@@ -187,10 +277,17 @@ inline Safetensors read_safetensors(const std::string& path) {
         if (bytes != static_cast<std::uint64_t>(e.offsets[1] - e.offsets[0]))
             throw io_error("read_safetensors", path + ": tensor '" + name + "' of shape " + s.str() + " needs " + std::to_string(bytes) + " bytes, got " +
                                                    std::to_string(e.offsets[1] - e.offsets[0]));
-        Tensor<cpu> x = Tensor<cpu>::empty(s, t);
-        f.seekg(static_cast<std::streamoff>(8 + n + e.offsets[0]));
-        if (bytes && !f.read(static_cast<char*>(x.raw_data()), static_cast<std::streamsize>(bytes)))
-            throw io_error("read_safetensors", path + ": truncated data for tensor '" + name + "'");
+        const std::uint64_t at = data_start + static_cast<std::uint64_t>(e.offsets[0]);
+        Tensor<cpu> x;
+        const bool half = t == dtype::f16 || t == dtype::bf16;
+        // Zero copy needs the element's natural alignment (the mapping itself is page-aligned).
+        if (f.mapping() && bytes && at % size_of(t) == 0 && !(half && opts.half_to_f32)) {
+            x = Tensor<cpu>::borrow(const_cast<unsigned char*>(f.mapping()->bytes()) + at, bytes, s, contiguous_strides(s), t, f.mapping());
+            ++out.mapped;
+        } else {
+            x = Tensor<cpu>::empty(s, t);
+            if (!f.read(at, x.raw_data(), bytes)) throw io_error("read_safetensors", path + ": truncated data for tensor '" + name + "'");
+        }
         if (t == dtype::b8) {  // any other byte in a bool is undefined behaviour on use
             const auto* p = static_cast<const std::uint8_t*>(x.raw_data());
             for (std::uint64_t i = 0; i < bytes; ++i)
@@ -198,12 +295,14 @@ inline Safetensors read_safetensors(const std::string& path) {
                     throw io_error("read_safetensors", path + ": tensor '" + name + "' (BOOL): expected bytes 0 or 1, got " + std::to_string(p[i]) +
                                                            " at element " + std::to_string(i));
         }
+        if (half && opts.half_to_f32) x = to_dtype(x, dtype::f32);
         out.tensors.emplace(name, std::move(x));
     }
     return out;
 }
 
-// Writes tensors (any strides; stored dense, in name order) atomically: temp file, then rename.
+// Writes tensors (any strides and dtype, F16 and BF16 included; stored dense, each aligned to
+// its element size) atomically: temp file, then rename.
 inline void write_safetensors(const std::string& path, const std::map<std::string, Tensor<cpu>>& tensors,
                               const std::map<std::string, std::string>& metadata = {}) {
     auto quote = [](const std::string& s) {
@@ -218,15 +317,28 @@ inline void write_safetensors(const std::string& path, const std::map<std::strin
         for (const auto& [k, v] : metadata) h += (first ? "" : ",") + quote(k) + ":" + quote(v), first = false;
         h += "}";
     }
+    // Data in order of element size, largest first (then by name), as the safetensors library
+    // lays it out: with the 8-aligned data section every tensor starts aligned to its element
+    // size, so a reader can map each one without a copy.
+    std::vector<std::pair<std::string, const Tensor<cpu>*>> order;
+    for (const auto& [name, t] : tensors) order.emplace_back(name, &t);
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return size_of(a.second->type()) > size_of(b.second->type()); });
     std::uint64_t off = 0;
     std::vector<Tensor<cpu>> dense;
-    for (const auto& [name, t] : tensors) {
-        dense.push_back(t.contiguous());
+    for (const auto& [name, tp] : order) {
+        const Tensor<cpu>& t = *tp;
+        dense.push_back(t.is_contiguous() ? t : to_dtype(t, t.type()));  // to_dtype: float16 has no Tensor::to
         const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * size_of(t.type());
         std::string shape;
-        for (int i = 0; i < t.dim(); ++i) shape += (i ? "," : "") + std::to_string(t.shape()[i]);
-        h += std::string(h.size() > 1 ? "," : "") + quote(name) + ":{\"dtype\":\"" + detail::st_name(t.type()) + "\",\"shape\":[" + shape +
-             "],\"data_offsets\":[" + std::to_string(off) + "," + std::to_string(off + bytes) + "]}";
+        for (int i = 0; i < t.dim(); ++i) {  // appended piece by piece: GCC 12's -Wrestrict misfires on "," + std::string
+            if (i) shape += ',';
+            shape += std::to_string(t.shape()[i]);
+        }
+        if (h.size() > 1) h += ',';
+        h += quote(name);
+        h += ":{\"dtype\":\"";
+        h += detail::st_name(t.type());
+        h += "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(off) + "," + std::to_string(off + bytes) + "]}";
         off += bytes;
     }
     h += "}";

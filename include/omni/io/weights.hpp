@@ -22,8 +22,9 @@ template <class P> Tensor<cpu> to_host(const Tensor<P>& t) {
 template <class P> void assign(const Tensor<P>& dst, const Tensor<cpu>& src) {
     using D = nn::device_of_t<P>;
     const Tensor<D>& d = nn::value_of(dst);
-    if constexpr (std::is_same_v<D, cpu>) d.copy_from(src.to(d.type()));
-    else d.copy_from(Tensor<D>::from_data(src.to(dtype::f64).template to_vector<double>(), src.shape()).to(d.type()));
+    // copy_from converts every dtype with CPU kernels; float16 goes through to_dtype first.
+    if constexpr (std::is_same_v<D, cpu>) d.copy_from(src.type() == dtype::f16 ? to_dtype(src, d.type()) : src);
+    else d.copy_from(Tensor<D>::from_data(to_dtype(src, dtype::f64).template to_vector<double>(), src.shape()).to(d.type()));
 }
 }  // namespace detail
 

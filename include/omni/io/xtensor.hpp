@@ -1,7 +1,8 @@
 #pragma once
 // xtensor interop: the N-d arrays users pass in and out. Copies in both directions (an omni
-// tensor may be strided or shared; an xarray owns dense row-major data), plus a zero-copy
-// xtensor view of a dense CPU tensor, and .npy files through xtensor's reader and writer.
+// tensor may be strided or shared; an xarray owns dense row-major data), zero-copy views both
+// ways (an xtensor adaptor over a tensor's memory, dense or strided; a tensor over an xtensor
+// container's memory), and .npy files through xtensor's reader and writer.
 // Opt-in: only this header pulls in xtensor. Reading .npy is omni's own (xtensor's reader trusts
 // the declared shape: it allocates before reading and leaves a short file's tail uninitialised).
 #include <charconv>
@@ -45,6 +46,32 @@ template <class T> auto view_xtensor(const Tensor<cpu>& t) {
         throw shape_error("view_xtensor", "expected a contiguous tensor, got strides " + t.strides().str() + " for shape " + t.shape().str());
     std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
     return xt::adapt(t.data<T>(), static_cast<std::size_t>(t.numel()), xt::no_ownership(), shape);
+}
+
+// A view (no copy) of any tensor of T's dtype, strided or broadcast (a transpose, a stepped
+// slice, an expand), as an xtensor adaptor over t's memory with t's shape and element strides:
+// writes through it land in t. Valid while t's storage lives.
+template <class T> auto view_xtensor_strided(const Tensor<cpu>& t) {
+    std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
+    std::vector<std::ptrdiff_t> strides(t.strides().begin(), t.strides().end());
+    // The buffer size xtensor expects is the element count whatever the strides (it would try to
+    // resize a buffer of any other size); elements are reached through the strides, not the size.
+    return xt::adapt(t.data<T>(), static_cast<std::size_t>(t.numel()), xt::no_ownership(), std::move(shape), std::move(strides));
+}
+
+// A Tensor<cpu> viewing an xtensor container's memory (no copy; xarray, xtensor or an adaptor
+// with data() and strides()), with its shape and strides: writes either way are seen by the
+// other. The caller keeps the container alive, and unresized, while the tensor is in use.
+template <class C> Tensor<cpu> borrow_xtensor(C& c) {
+    using T = typename C::value_type;
+    Shape shape;
+    Strides strides;
+    for (std::size_t i = 0; i < c.dimension(); ++i) {
+        shape.push_back(static_cast<std::int64_t>(c.shape()[i]));
+        // xtensor stores stride 0 for an extent of 1; any stride is valid there.
+        strides.push_back(static_cast<std::int64_t>(c.strides()[i]));
+    }
+    return Tensor<cpu>::borrow(static_cast<void*>(c.data()), c.storage().size() * sizeof(T), shape, strides, dtype_of<T>());
 }
 
 namespace detail {

@@ -83,6 +83,31 @@ public:
         return t;
     }
 
+    // A strided view of `bytes` bytes at `data` that `keeper` keeps alive (a mapped file, a DLPack
+    // producer; none: the caller does). Strides count elements; the view must lie inside the bytes.
+    static Tensor borrow(void* data, std::size_t bytes, const Shape& shape, const Strides& strides, dtype dt,
+                         std::shared_ptr<const void> keeper = {}) {
+        check_extents("borrow", shape, size_of(dt));
+        if (strides.size() != shape.size())
+            throw shape_error("borrow", "expected " + std::to_string(shape.size()) + " strides for shape " + shape.str() + ", got " + strides.str());
+        std::int64_t last = 0;  // the farthest element the view reaches
+        bool fits = true;
+        for (int i = 0; i < shape.size(); ++i) {
+            if (strides[i] < 0) throw shape_error("borrow", "expected non-negative strides, got " + strides.str());
+            std::int64_t reach = 0;
+            if (shape[i] > 0 && fits) fits = !__builtin_mul_overflow(shape[i] - 1, strides[i], &reach) && !__builtin_add_overflow(last, reach, &last);
+        }
+        if (shape.numel() != 0 && (!fits || static_cast<std::uint64_t>(last) + 1 > bytes / size_of(dt)))
+            throw shape_error("borrow", "expected a view of " + shape.str() + " with strides " + strides.str() + " inside " +
+                                            std::to_string(bytes) + " bytes of " + name_of(dt) + ", got one past them");
+        Tensor t;
+        t.storage_ = std::make_shared<Storage<P>>(data, bytes, std::move(keeper));
+        t.shape_ = shape;
+        t.strides_ = strides;
+        t.dtype_ = dt;
+        return t;
+    }
+
     static Tensor arange(std::int64_t n, dtype dt = dtype::f32) {
         std::vector<double> v(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)));
         std::iota(v.begin(), v.end(), 0.0);
