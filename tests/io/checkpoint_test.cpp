@@ -2,6 +2,8 @@
 // holds, std::length_error sizes, NaN or fractional step counts, and malformed tensor records are
 // io_errors naming the file; a file written by save_checkpoint still reads back.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -110,4 +112,29 @@ TEST(CheckpointFile, MalformedTensorRecordsAreIoErrors) {
     EXPECT_TRUE(contains(load_error(write("rank9", f)), "tensor 'model.weight' expected at most 8 dims, got 9"));
     w = omni::io::detail::TensorRecord{static_cast<std::int32_t>(omni::dtype::b8), {2}, {1, 5}};
     EXPECT_TRUE(contains(load_error(write("bool", f)), "tensor 'model.weight' (bool): expected bytes 0 or 1, got 5"));
+}
+
+// Issue 28 (litter): a save killed midway leaves `run.ckpt.tmp.<pid>`; the next save of that
+// path removes it once its writer is gone, and leaves a live writer's file and foreign names alone.
+TEST(CheckpointFile, TheNextSaveRemovesTemporariesOfDeadWriters) {
+    const fs::path dir = tmp("litter");
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path path = dir / "run.ckpt";
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ASSERT_GT(child, 0);
+    ::waitpid(child, nullptr, 0);  // reaped: its pid names no process now
+    const auto touch = [](const fs::path& p) { std::ofstream(p) << "partial checkpoint"; };
+    const fs::path dead = path.string() + ".tmp." + std::to_string(child);
+    const fs::path live = path.string() + ".tmp." + std::to_string(::getppid());
+    const fs::path other = path.string() + ".tmp.notapid";
+    for (const fs::path& p : {dead, live, other}) touch(p);
+    Model m;
+    omni::io::save_checkpoint(path, m.lin, m.opt, {.step = 3});
+    EXPECT_FALSE(fs::exists(dead));
+    EXPECT_TRUE(fs::exists(live));
+    EXPECT_TRUE(fs::exists(other));
+    EXPECT_EQ(load_error(path), "no error");
+    fs::remove_all(dir);
 }

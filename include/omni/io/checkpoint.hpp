@@ -2,19 +2,22 @@
 // Training checkpoints with cereal: a module's tensors by name, the AdamW moments of every
 // parameter, and the loop state (step, RNG, loss history), in one portable binary file tagged
 // with a format version. Writes are atomic: the file goes to a temporary name beside the target,
-// is fsync'ed and then renamed over it, so a crash mid-save leaves the last good checkpoint.
+// is fsync'ed and then renamed over it, so a crash mid-save leaves the last good checkpoint (and
+// a temporary file that the next save of that path removes).
 //
 //   io::save_checkpoint("run.ckpt", model, opt, state);       // every k steps
 //   if (io::checkpoint_exists("run.ckpt")) io::load_checkpoint("run.ckpt", model, opt, state);
 //
 // Include cost: pulls in cereal, so only translation units that checkpoint include it.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -164,6 +167,25 @@ inline void fsync_path(const std::filesystem::path& p, bool directory) {
 
 inline std::string moment_key(const std::string& name, const char* which) { return "optim." + name + "." + which; }
 
+// A save killed midway (SIGKILL, power loss) leaves `path.tmp.<pid>` of full size beside the
+// checkpoint. The next save of the same path removes those whose writer is gone: the pid no
+// longer exists (kill(pid, 0) fails with ESRCH). A live writer's file, or one whose pid was
+// reused by another process, is left alone: a leftover file beats a corrupted concurrent save.
+inline void remove_stale_temporaries(const std::filesystem::path& path) {
+    std::error_code ec;
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    const std::string prefix = path.filename().string() + ".tmp.";
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+        const std::string digits = name.substr(prefix.size());
+        if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(digits));
+        if (pid <= 0 || pid == ::getpid() || !it->is_regular_file(ec)) continue;
+        if (::kill(pid, 0) == -1 && errno == ESRCH) std::filesystem::remove(it->path(), ec);
+    }
+}
+
 }  // namespace detail
 
 inline bool checkpoint_exists(const std::filesystem::path& path) {
@@ -195,6 +217,7 @@ void save_checkpoint(const std::filesystem::path& path, M& model, const optim::A
     std::error_code ec;
     const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     std::filesystem::create_directories(dir, ec);
+    detail::remove_stale_temporaries(path);
     const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
