@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian machine: dependencies, a Release build (with the CUDA
 # policy when nvcc is present; its tests skip without a GPU), ctest, the include-layer rule, the
-# installed-package consumer, the compile cost (the Omni-C example within 20 s compiled) and a
-# short libFuzzer run of every reader of bytes.
+# installed-package consumer, the compile cost (the Omni-C example within 20 s compiled), a short
+# libFuzzer run of every reader of bytes and the API reference (doxygen, scripts/api_docs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -22,3 +22,4 @@ scripts/conan_package.sh  # the Conan package offline (pinned Conan 2, Debian pr
 # Compile cost: the two heaviest test TUs in both modes and the Omni-C example compiled (budget 20 s, 2 GB).
 scripts/compile_cost.sh --quick
 scripts/fuzz.sh --ci  # every reader of bytes under libFuzzer + ASan/UBSan, 10 s each (tests/fuzz)
+OMNI_API_OUT="$build/api" scripts/api_docs.sh  # the API reference: every public class documented, no doc errors

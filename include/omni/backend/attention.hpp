@@ -18,6 +18,7 @@
 
 namespace omni {
 
+/// The views and settings of one fused attention call, as `attention_kernels<P>` receives them.
 struct AttentionArgs {
     KernelView q, k, v, out;  // 4-D views
     KernelView lse;           // [B, H, Nq] dense, the row log-sum-exp (-inf for empty rows)
@@ -32,6 +33,7 @@ struct AttentionArgs {
 //   backward(args, dout, dq, dk, dv)     dq, dk, dv overwritten (views shaped like q, k, v)
 template <class P> struct attention_kernels;
 
+/// What attention_forward returns: the output and the row log-sum-exp that the backward needs.
 template <device_policy P> struct AttentionResult {
     Tensor<P> out, lse;
 };

@@ -8,6 +8,7 @@
 
 namespace omni {
 
+/// A kernel's raw operand: data pointer, shape, element strides and dtype; it owns nothing.
 struct KernelView {
     void* data = nullptr;
     Shape shape;

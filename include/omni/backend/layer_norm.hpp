@@ -14,6 +14,7 @@ namespace omni {
 //   backward(x, w, mean, rstd, gy, gx, gw, gb)   gw, gb are overwritten, not accumulated
 template <class P> struct layer_norm_kernels;
 
+/// What layer_norm_forward returns: y and the per-row mean and rstd that the backward needs.
 template <device_policy P> struct LayerNormResult {
     Tensor<P> y, mean, rstd;  // mean and rstd are what the backward needs
 };

@@ -10,8 +10,8 @@
 
 namespace omni {
 
-// One batched GEMM: C[b] = alpha * A[b] * B[b] + beta * C[b]. Element (i, p) of A[b] is at
-// a + b*a_batch + i*a_rs + p*a_cs, and either a_rs or a_cs is 1 (same for B); C is dense rows.
+/// One batched GEMM: C[b] = alpha * A[b] * B[b] + beta * C[b]. Element (i, p) of A[b] is at
+/// a + b*a_batch + i*a_rs + p*a_cs, and either a_rs or a_cs is 1 (same for B); C is dense rows.
 struct GemmArgs {
     dtype type = dtype::f32;
     std::int64_t batch = 1, m = 0, n = 0, k = 0;

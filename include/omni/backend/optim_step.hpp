@@ -11,14 +11,14 @@
 
 namespace omni {
 
-// The scalars of one AdamW update (torch.optim.AdamW). A struct rather than six positional
-// doubles: lr, betas, eps and decay are all doubles, and a swapped pair would compile silently.
+/// The scalars of one AdamW update (torch.optim.AdamW). A struct rather than six positional
+/// doubles: lr, betas, eps and decay are all doubles, and a swapped pair would compile silently.
 struct AdamWStep {
     double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
     std::int64_t step = 1;  // 1 on the first update of this parameter; drives the bias corrections
 };
 
-// The scalars of one SGD update (torch.optim.SGD).
+/// The scalars of one SGD update (torch.optim.SGD).
 struct SgdStep {
     double lr = 1e-3, momentum = 0, dampening = 0, weight_decay = 0;
     bool nesterov = false;

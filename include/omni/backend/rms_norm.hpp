@@ -13,6 +13,7 @@ namespace omni {
 //   backward(x, w, rstd, gy, gx, gw)   gw is overwritten, not accumulated
 template <class P> struct rms_norm_kernels;
 
+/// What rms_norm_forward returns: y and the per-row rstd that the backward needs.
 template <device_policy P> struct RmsNormResult {
     Tensor<P> y, rstd;  // rstd = 1 / sqrt(mean(x^2) + eps) per row, what the backward needs
 };

@@ -11,7 +11,7 @@
 
 namespace omni {
 
-// bf16 storage: the upper half of an IEEE float, rounded to nearest even.
+/// The bf16 storage type: the upper half of an IEEE float, rounded to nearest even.
 struct bf16 {
     std::uint16_t bits = 0;
     bf16() = default;

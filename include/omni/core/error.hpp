@@ -6,6 +6,7 @@
 
 namespace omni {
 
+/// Base of every omni exception; what() reads `"<kind>: <op>: <expected>, got <actual>"` and op() names the refusing operation.
 class error : public std::runtime_error {
 public:
     error(const std::string& kind, const std::string& op, const std::string& detail)
@@ -22,13 +23,13 @@ private:
         name(const std::string& op, const std::string& detail) : error(#name, op, detail) {} \
     };
 
-OMNI_DEFINE_ERROR(shape_error)   // shapes that do not fit the op
-OMNI_DEFINE_ERROR(value_error)   // a value out of its domain (axis, eps, size, ...)
-OMNI_DEFINE_ERROR(index_error)   // an index outside the tensor it addresses
-OMNI_DEFINE_ERROR(dtype_error)   // an element type the op does not accept
-OMNI_DEFINE_ERROR(device_error)  // a device is missing or a device call failed
-OMNI_DEFINE_ERROR(io_error)      // a file could not be read or written
-OMNI_DEFINE_ERROR(autodiff_error) // misuse of the tape (backward twice, non-scalar root, ...)
+OMNI_DEFINE_ERROR(shape_error)   ///< shapes that do not fit the op
+OMNI_DEFINE_ERROR(value_error)   ///< a value out of its domain (axis, eps, size, ...)
+OMNI_DEFINE_ERROR(index_error)   ///< an index outside the tensor it addresses
+OMNI_DEFINE_ERROR(dtype_error)   ///< an element type the op does not accept
+OMNI_DEFINE_ERROR(device_error)  ///< a device is missing or a device call failed
+OMNI_DEFINE_ERROR(io_error)      ///< a file could not be read or written
+OMNI_DEFINE_ERROR(autodiff_error) ///< misuse of the tape (backward twice, non-scalar root, ...)
 #undef OMNI_DEFINE_ERROR
 
 }  // namespace omni

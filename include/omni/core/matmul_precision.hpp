@@ -25,7 +25,7 @@ inline std::atomic<matmul_precision>& matmul_precision_setting() {
 inline matmul_precision float32_matmul_precision() { return detail::matmul_precision_setting().load(std::memory_order_relaxed); }
 inline void set_float32_matmul_precision(matmul_precision p) { detail::matmul_precision_setting().store(p, std::memory_order_relaxed); }
 
-// Sets the precision for a scope and restores the previous one on exit.
+/// Sets the precision for a scope and restores the previous one on exit.
 class matmul_precision_guard {
 public:
     explicit matmul_precision_guard(matmul_precision p) : prev_(float32_matmul_precision()) { set_float32_matmul_precision(p); }

@@ -8,6 +8,7 @@
 
 namespace omni {
 
+/// The four 32-bit words of one Philox4x32-10 block (philox4x32_10).
 struct philox4x32 {
     std::uint32_t v[4];
 };
@@ -57,8 +58,8 @@ OMNI_HD inline double philox_normal(std::uint64_t seed, std::uint64_t offset, st
     return (i % 2 == 0) ? r * std::cos(th) : r * std::sin(th);
 }
 
-// A seeded stream. Each draw of n values consumes its own offset, so consecutive draws never
-// overlap and a generator restored from (seed, offset) continues exactly.
+/// A seeded Philox stream, the source of every random draw in omni. Each draw of n values consumes its own offset, so consecutive draws never
+/// overlap and a generator restored from (seed, offset) continues exactly.
 class Generator {
 public:
     explicit Generator(std::uint64_t seed = 0) : seed_(seed) {}

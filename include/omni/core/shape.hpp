@@ -27,6 +27,7 @@ inline constexpr int max_dims = 8;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+/// Tensor extents, at most eight, stored inline: cheap to copy and passed by value to CUDA kernels.
 class Shape {
 public:
     Shape() = default;

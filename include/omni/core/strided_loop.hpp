@@ -9,6 +9,7 @@
 
 namespace omni {
 
+/// The row loop over K operands of one shape with their own strides; axes dense in every operand are merged first.
 template <int K> struct StridedLoop {
     Shape shape;                      // merged shape; last axis is the row
     std::array<Strides, K> strides;   // merged strides per operand

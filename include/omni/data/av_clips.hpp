@@ -62,6 +62,7 @@ inline constexpr std::array<std::string_view, 10> av_digit_words{"zero", "one", 
                                                                  "five", "six", "seven", "eight", "nine"};
 inline constexpr std::array<std::string_view, 4> av_question_types{"visual", "audio", "cross", "temporal"};
 
+/// A question template: its name, its question type and its pattern ({c} a class word, {d} a digit word).
 struct AvTemplate {
     std::string_view name, type, pattern;
 };
@@ -80,18 +81,22 @@ inline constexpr std::array<AvTemplate, 11> av_templates{{
     {"which_first", "temporal", "which came first , the {c} or {d} ?"},
 }};
 
+/// A digit word spoken in a clip, and when it is heard.
 struct AvWord {
     std::string word;
     std::int64_t digit = 0;
     double start = 0, end = 0;  // seconds; heard over [start, end)
 };
+/// One frame of a clip: its Fashion-MNIST class and when it is shown.
 struct AvFrame {
     std::int64_t label = 0;  // Fashion-MNIST class
     double time = 0;         // f / fps; shown over [time, time + 1 / fps)
 };
+/// One question about a clip: its text, one-word answer, type (visual, audio, cross, temporal) and template name.
 struct AvQuestion {
     std::string text, answer, type, templ;
 };
+/// One clip: its frames and mono audio, what is shown and said when, and the questions about it.
 struct AvClip {
     std::string id, split;
     double duration = 0, fps = 0;
@@ -101,6 +106,7 @@ struct AvClip {
     std::vector<AvWord> words;
     std::vector<AvQuestion> questions;
 };
+/// Options of load_av_clips: the split, how many clips and the audio sample rate.
 struct AvClipOptions {
     std::string split = "";       // "train", "val", "test"; "" = all
     std::int64_t max_clips = -1;  // >= 0: only the first ones (of the split)
@@ -115,6 +121,7 @@ inline std::int64_t av_template_index(std::string_view name) {
                                                " template names (shown_first, ...), got '" + std::string(name) + "'");
 }
 
+/// A question's held-out key: template index, and the class and digit its text names (-1: none).
 struct AvKey {
     std::int64_t templ = -1, cls = -1, digit = -1;
 };

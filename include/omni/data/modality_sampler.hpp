@@ -19,6 +19,7 @@ enum class ModalitySchedule {
     proportional,  // every batch of every modality once per epoch, evenly interleaved
 };
 
+/// Options of ModalitySampler: batch size, schedule, partial batches, steps per turn, turn weights and seed.
 struct SamplerOptions {
     std::int64_t batch_size = 32;
     ModalitySchedule schedule = ModalitySchedule::round_robin;
@@ -30,16 +31,17 @@ struct SamplerOptions {
     std::uint64_t seed = 0;
 };
 
+/// One batch of ModalitySampler: which modality, and the dataset indices of its items.
 struct ModalityBatch {
     std::size_t modality = 0;           // index into the sizes given to the sampler
     std::vector<std::int64_t> indices;  // dataset indices of that modality
 };
 
-// One batch = one modality. ref: Omni-C sec. III-B and the release's utils/dataloader.py
-// (MultimodalDataLoader): each epoch reshuffles every modality, then round robin runs
-// M x min_m(batches_m) steps, so larger sets contribute a fresh random subset each epoch.
-// Turn weights (omni's, not the reference's) let one modality take several steps per turn.
-// Shuffles are Philox streams (seed, epoch * M + m), so any epoch can be produced directly.
+/// Minibatches that each hold one modality's items. ref: Omni-C sec. III-B and the release's utils/dataloader.py
+/// (MultimodalDataLoader): each epoch reshuffles every modality, then round robin runs
+/// M x min_m(batches_m) steps, so larger sets contribute a fresh random subset each epoch.
+/// Turn weights (omni's, not the reference's) let one modality take several steps per turn.
+/// Shuffles are Philox streams (seed, epoch * M + m), so any epoch can be produced directly.
 class ModalitySampler {
 public:
     ModalitySampler(std::vector<std::int64_t> sizes, SamplerOptions opt) : sizes_(std::move(sizes)), opt_(opt) {

@@ -13,9 +13,9 @@
 
 namespace omni::data {
 
-// A reader of tab-separated rows under a header that starts with `columns`: opens `path`, checks
-// the header, then next() yields each row's fields. Every error is an io_error naming `op` and
-// file:line.
+/// A reader of tab-separated rows under a header that starts with `columns`: opens `path`, checks
+/// the header, then next() yields each row's fields. Every error is an io_error naming `op` and
+/// file:line.
 class TsvReader {
 public:
     TsvReader(const std::filesystem::path& path, std::vector<std::string_view> columns, const char* op);

@@ -10,6 +10,7 @@
 
 namespace omni::loss {
 
+/// Options of causal_lm_loss: the label value of positions that are not supervised.
 struct CausalLMOptions {
     std::int64_t ignore_index = -100;
 };

@@ -21,7 +21,7 @@ template <class P> Tensor<P> info_nce(const Tensor<P>& x, const Tensor<P>& y, co
     return mul(add(cross_entropy(logits, t), cross_entropy(logits.transpose(0, 1), t)), 0.5);
 }
 
-// The loss as a module owning its logit scale (named "logit_scale", as open_clip).
+/// CLIP's InfoNCE as a module owning its logit scale (named "logit_scale", as open_clip).
 template <class P> struct InfoNCE : nn::Module {
     Tensor<P> logit_scale;
     InfoNCE() : logit_scale(nn::make_param<P>(Tensor<nn::device_of_t<P>>::full({1}, std::log(1.0 / 0.07)))) {}

@@ -7,6 +7,7 @@
 
 namespace omni::loss {
 
+/// Options of nt_xent: the temperature.
 struct NTXentConfig {
     double temperature = 0.05;
 };

@@ -16,10 +16,12 @@ namespace omni::loss {
 
 enum class align_scale { fixed, learnable };
 
+/// Options of OmniAlignLoss: a fixed unit scale or CLIP's learnable logit scale.
 struct OmniAlignLossConfig {
     align_scale scale = align_scale::fixed;
 };
 
+/// OmniVinci's alignment loss as a module: symmetric InfoNCE over V A^T, owning the logit scale when it is learnable.
 template <class P> struct OmniAlignLoss : nn::Module {
     using D = nn::device_of_t<P>;
     OmniAlignLossConfig cfg;

@@ -24,6 +24,7 @@ Tensor<P> sigmoid_loss(const Tensor<P>& x, const Tensor<P>& y, const Tensor<P>& 
     return mul(total, 1.0 / static_cast<double>(red == sigmoid_reduction::per_anchor ? b : b * b));
 }
 
+/// SigLIP's sigmoid loss as a module owning its logit scale t and bias b (open_clip's names).
 template <class P> struct SigmoidLoss : nn::Module {
     sigmoid_reduction reduction = sigmoid_reduction::per_anchor;
     Tensor<P> logit_scale, logit_bias;  // t and b

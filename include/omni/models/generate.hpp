@@ -15,6 +15,7 @@
 
 namespace omni::models {
 
+/// Options of generate: token budget, greedy or sampled decoding (temperature, top-k, top-p), stop tokens, cache dtype.
 struct GenerateOptions {
     std::int64_t max_new_tokens = 32;
     bool do_sample = false;     // false: greedy (argmax, the first index on ties)

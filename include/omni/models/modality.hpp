@@ -36,8 +36,8 @@ concept modality_tag = requires(const OmniCConfig& c, Generator& g, const typena
     { e.forward(x) } -> std::same_as<Tensor<P>>;
 } && std::derived_from<typename M::template embedder<P>, nn::Module>;
 
-// Image or spectrogram patches: a PatchEmbed plus a fixed 2-D sin-cos table whose zero first
-// row is added to the CLS token (the reference's MAE layout). [B, C, H, W] -> [B, H/p * W/p, D].
+/// Image or spectrogram patches: a PatchEmbed plus a fixed 2-D sin-cos table whose zero first
+/// row is added to the CLS token (the reference's MAE layout). [B, C, H, W] -> [B, H/p * W/p, D].
 template <class P> struct PatchTokens : nn::Module {
     using D = nn::device_of_t<P>;
     std::string name;  // names the tensors: patch_embed_<name>, pos_embed_<name>
@@ -57,8 +57,8 @@ template <class P> struct PatchTokens : nn::Module {
     Tensor<P> cls(const Tensor<P>& cls_token) const { return add(cls_token, pos_embed.slice(0, 0, 1)); }
 };
 
-// Token ids [B, L] int64 -> an Embedding plus a fixed 1-D sin-cos table, [B, L, D]; the CLS token
-// takes no position (the reference, 1.2). With mask_padding, keys at [PAD] (id 0) are ignored.
+/// Token ids [B, L] int64 -> an Embedding plus a fixed 1-D sin-cos table, [B, L, D]; the CLS token
+/// takes no position (the reference, 1.2). With mask_padding, keys at [PAD] (id 0) are ignored.
 template <class P> struct TextTokens : nn::Module {
     using D = nn::device_of_t<P>;
     nn::Embedding<P> text_embed;
@@ -87,6 +87,7 @@ template <class P> struct TextTokens : nn::Module {
 };
 
 // The built-in modalities.
+/// Images [B, C, H, W] through PatchTokens (patch_embed_image, pos_embed_image).
 struct image {
     static constexpr std::string_view name = "image";
     template <class P> using embedder = PatchTokens<P>;
@@ -94,6 +95,7 @@ struct image {
         return {name, {.channels = c.image_channels, .patch = c.image_patch, .dim = c.dim, .height = c.image_size, .width = c.image_size}, g};
     }
 };
+/// Log-mel spectrograms [B, 1, mels, frames] through PatchTokens (patch_embed_audio, pos_embed_audio).
 struct audio {  // log-mel spectrograms [B, 1, mels, frames]
     static constexpr std::string_view name = "audio";
     template <class P> using embedder = PatchTokens<P>;
@@ -101,13 +103,14 @@ struct audio {  // log-mel spectrograms [B, 1, mels, frames]
         return {name, {.channels = 1, .patch = c.audio_patch, .dim = c.dim, .height = c.audio_mels, .width = c.audio_frames}, g};
     }
 };
+/// Token ids [B, L] int64 through TextTokens (text_embed, pos_embed_text).
 struct text {
     static constexpr std::string_view name = "text";
     template <class P> using embedder = TextTokens<P>;
     template <class P> static TextTokens<P> make(const OmniCConfig& c, Generator& g) { return {c, g}; }
 };
 
-// The former enum's spelling, for type lists: OmniC<P, modality::image, modality::text>.
+/// The former enum's spelling, for type lists: `OmniC<P, modality::image, modality::text>`.
 struct modality {
     using image = models::image;
     using audio = models::audio;

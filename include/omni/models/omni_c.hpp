@@ -18,13 +18,15 @@
 
 namespace omni::models {
 
-// One modality's own parts: its embedder and its head (undefined, except in the first part,
-// under a shared head).
+/// One modality's own parts: its embedder and its head (undefined, except in the first part,
+/// under a shared head).
 template <class P, class M> struct ModalityPart {
     typename M::template embedder<P> embed;
     nn::ProjectionHead<P> head;
 };
 
+/// Omni-C: one ViT encoder shared by the listed modality tags, each with its own embedder and projection head;
+/// input -> CLS feature [B, D] -> head [B, head_out].
 template <class P, class... Ms> struct OmniC : nn::Module {
     static_assert(sizeof...(Ms) >= 1, "omni::models::OmniC: list at least one modality");
     static_assert((modality_tag<Ms, P> && ...), "omni::models::OmniC: each modality must be a tag with name, embedder<P> and make<P> (models/modality.hpp)");

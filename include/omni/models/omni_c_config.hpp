@@ -7,6 +7,7 @@
 
 namespace omni::models {
 
+/// Options of OmniC: the shared ViT, the built-in modalities' input geometry and the heads.
 struct OmniCConfig {
     std::int64_t dim = 768, depth = 12, heads = 12;
     double mlp_ratio = 4.0, eps = 1e-6;

@@ -28,7 +28,7 @@
 
 namespace omni::models {
 
-// One batch of B clips; clips differ in frame count and audio length.
+/// One batch of B clips; clips differ in frame count and audio length.
 template <class P> struct OmniBatch {
     Tensor<P> frames;                        // [sum_b F_b, C, H, W]; or empty when vision_features is set
     Tensor<P> vision_features;               // optional [sum_b F_b, patches, vision.dim]: precomputed (frozen) encoder output
@@ -41,6 +41,7 @@ template <class P> struct OmniBatch {
     Tensor<P> labels;                        // [B, L] int64, -100 = ignored (optional at inference)
 };
 
+/// What OmniVinci::forward returns: logits over the spliced rows, the losses (with labels) and where each row's media sits.
 template <class P> struct OmniOutput {
     Tensor<P> logits;      // [B, L', vocab]
     Tensor<P> loss;        // lm_loss + align_weight align_loss; with labels only
@@ -52,9 +53,9 @@ template <class P> struct OmniOutput {
     std::vector<std::int64_t> media_length;  // media tokens of each row
 };
 
-// The media of a batch, per clip: projected visual tokens [F_b tokens_per_frame, C] and kept
-// audio tokens [Na_b, C] before CRTE (OmniAlignNet's input), and the final media sequence
-// [L_media_b, C] (after CRTE and TEG) that replaces the placeholder.
+/// The media of a batch, per clip: projected visual tokens [F_b tokens_per_frame, C] and kept
+/// audio tokens [Na_b, C] before CRTE (OmniAlignNet's input), and the final media sequence
+/// [L_media_b, C] (after CRTE and TEG) that replaces the placeholder.
 template <class P> struct OmniMedia {
     std::vector<Tensor<P>> visual, audio, sequence;
 };
@@ -62,6 +63,8 @@ template <class P> struct OmniMedia {
 // Which part of the model, for staged training (freeze, optimiser groups, learning rates).
 enum class omni_part { vision, audio, vision_projector, audio_projector, llm, align };
 
+/// The assembled OmniVinci model: vision and audio towers, their projectors, CRTE, TEG, a Qwen2 LLM and OmniAlignNet;
+/// OmniBatch -> OmniOutput.
 template <class P> struct OmniVinci : nn::Module {
     using policy = P;
     using D = nn::device_of_t<P>;

@@ -42,6 +42,7 @@ template <class C> struct ConfigFields {
 };
 }  // namespace detail
 
+/// Options of OmniVinci: its parts' configs, the ablation switches and the special token ids.
 struct OmniVinciConfig {
     nn::VisionTransformerConfig vision;  // its patch tokens are used (a class token, if any, is dropped)
     nn::WhisperEncoderConfig audio;

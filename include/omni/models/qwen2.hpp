@@ -11,6 +11,7 @@
 
 namespace omni::models {
 
+/// Options of Qwen2 (transformers' Qwen2Config): sizes, RoPE base, RMSNorm eps, tied embeddings, init std.
 struct Qwen2Config {
     std::int64_t vocab = 0, hidden = 0, layers = 0, heads = 1, kv_heads = 1, intermediate = 0;
     double rope_theta = 1e6, rms_eps = 1e-6;
@@ -46,7 +47,7 @@ constexpr std::int64_t parameter_count(const Qwen2Config& c) {
     return c.vocab * D + c.layers * layer + D + (c.tie_embeddings ? 0 : c.vocab * D);
 }
 
-// model.* of Qwen2ForCausalLM: ids [B, L] -> final hidden states [B, L, hidden].
+/// The model.* part of Qwen2ForCausalLM: ids [B, L] -> final hidden states [B, L, hidden].
 template <class P> struct Qwen2Model : nn::Module {
     using D = nn::device_of_t<P>;
     nn::Embedding<P> embed_tokens;
@@ -63,6 +64,7 @@ template <class P> struct Qwen2Model : nn::Module {
     }
 };
 
+/// Qwen2 / Qwen2.5 causal LM (transformers' Qwen2ForCausalLM): ids [B, L] int64 -> logits [B, L, vocab].
 template <class P> struct Qwen2 : nn::Module {
     using policy = P;
     using D = nn::device_of_t<P>;

@@ -7,6 +7,7 @@
 
 namespace omni::nn {
 
+/// Options of MultiheadAttention: width, heads, biases, fused qkv, and the key/value width for cross-attention.
 struct AttentionConfig {
     std::int64_t dim = 0, heads = 1;
     bool qkv_bias = true;
@@ -15,6 +16,7 @@ struct AttentionConfig {
     bool proj_bias = true;
 };
 
+/// Multi-head self- or cross-attention on the fused attention op (timm names "qkv", "proj"): [B, N, dim] -> [B, N, dim].
 template <class P> struct MultiheadAttention : Module {
     AttentionConfig cfg;
     Linear<P> qkv;      // fused self-attention only

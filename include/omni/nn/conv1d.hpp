@@ -6,12 +6,14 @@
 
 namespace omni::nn {
 
+/// Options of Conv1d: channels, kernel, stride, padding and bias.
 struct Conv1dConfig {
     std::int64_t in = 0, out = 0, kernel = 1;
     std::int64_t stride = 1, padding = 0;
     bool bias = true;
 };
 
+/// 1-D convolution (torch.nn.Conv1d without dilation or groups): [B, in, T] -> [B, out, Tout].
 template <class P> struct Conv1d : Module {
     using D = device_of_t<P>;
     Conv1dConfig cfg;

@@ -9,11 +9,13 @@
 
 namespace omni::nn {
 
+/// Options of DecoderLayer: widths, query and key/value heads, RoPE base and RMSNorm eps.
 struct DecoderLayerConfig {
     std::int64_t hidden = 0, intermediate = 0, heads = 1, kv_heads = 1;
     double rope_theta = 1e6, rms_eps = 1e-6;
 };
 
+/// Qwen2's pre-norm decoder layer (GQA self-attention, SwiGLU): [B, N, hidden] -> [B, N, hidden].
 template <class P> struct DecoderLayer : Module {
     using D = device_of_t<P>;
     DecoderLayerConfig cfg;

@@ -6,11 +6,13 @@
 
 namespace omni::nn {
 
+/// Options of Dropout: the drop probability and the seed of its own stream.
 struct DropoutConfig {
     double p = 0.1;
     std::uint64_t seed = 0;
 };
 
+/// Dropout with its own seeded Philox stream; the identity in eval (torch.nn.Dropout).
 template <class P> struct Dropout : Module {
     using D = device_of_t<P>;
     DropoutConfig cfg;

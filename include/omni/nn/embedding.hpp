@@ -5,10 +5,12 @@
 
 namespace omni::nn {
 
+/// Options of Embedding: table rows and width.
 struct EmbeddingConfig {
     std::int64_t num = 0, dim = 0;
 };
 
+/// Embedding table lookup (torch.nn.Embedding): int64 ids [...] -> [..., dim].
 template <class P> struct Embedding : Module {
     using D = device_of_t<P>;
     EmbeddingConfig cfg;

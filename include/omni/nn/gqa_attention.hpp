@@ -11,11 +11,13 @@
 
 namespace omni::nn {
 
+/// Options of GQAttention: width, query heads, key/value heads and RoPE base.
 struct GQAConfig {
     std::int64_t hidden = 0, heads = 1, kv_heads = 1;
     double rope_theta = 1e6;
 };
 
+/// Grouped-query causal self-attention with RoPE (transformers' Qwen2Attention): [B, N, hidden] -> [B, N, hidden].
 template <class P> struct GQAttention : Module {
     using D = device_of_t<P>;
     GQAConfig cfg;

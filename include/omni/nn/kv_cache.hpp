@@ -9,11 +9,13 @@
 
 namespace omni::nn {
 
+/// Options of KVCache: layers, batch, key/value heads, head width, capacity and dtype.
 struct KVCacheConfig {
     std::int64_t layers = 0, batch = 1, kv_heads = 0, head_dim = 0, max_len = 0;
     dtype type = dtype::f32;
 };
 
+/// Preallocated per-layer key and value buffers for incremental decoding (transformers' StaticCache layout).
 template <class D> class KVCache {
 public:
     KVCache() = default;

@@ -5,12 +5,14 @@
 
 namespace omni::nn {
 
+/// Options of LayerNorm: width, eps and whether it has a weight and bias.
 struct LayerNormConfig {
     std::int64_t dim = 0;
     double eps = 1e-5;
     bool affine = true;
 };
 
+/// LayerNorm over the last axis (torch.nn.LayerNorm): [..., dim] -> [..., dim].
 template <class P> struct LayerNorm : Module {
     using D = device_of_t<P>;
     LayerNormConfig cfg;

@@ -9,11 +9,13 @@
 
 namespace omni::nn {
 
+/// Options of Linear: input and output widths and bias.
 struct LinearConfig {
     std::int64_t in = 0, out = 0;
     bool bias = true;
 };
 
+/// Linear layer y = x W^T + b (torch.nn.Linear): [..., in] -> [..., out]; may carry a low-rank adapter.
 template <class P> struct Linear : Module {
     using D = device_of_t<P>;
     LinearConfig cfg;
@@ -46,7 +48,9 @@ template <class P> struct Linear : Module {
     Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& residual = {}) const { return forward(x, residual); }
 };
 
+/// Whether T is an nn::Linear: attach_adapters adapts exactly these.
 template <class T> struct is_linear : std::false_type {};
+/// `nn::Linear<P>` is one; `policy` names its P.
 template <class P> struct is_linear<Linear<P>> : std::true_type { using policy = P; };
 
 }  // namespace omni::nn

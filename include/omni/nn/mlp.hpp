@@ -5,12 +5,14 @@
 
 namespace omni::nn {
 
+/// Options of MLP: widths (out 0: in), activation and bias.
 struct MLPConfig {
     std::int64_t in = 0, hidden = 0, out = 0;  // out = 0 means out = in
     activation act = activation::gelu;
     bool bias = true;
 };
 
+/// Two-layer perceptron fc1 -> activation -> fc2 (timm Mlp): [..., in] -> [..., out].
 template <class P> struct MLP : Module {
     MLPConfig cfg;
     Linear<P> fc1, fc2;

@@ -17,7 +17,7 @@
 
 namespace omni::nn {
 
-// Anything that names its members to a visitor.
+/// A visitor that ignores everything: what the `module` concept checks visit(V&) with.
 struct ProbeVisitor {
     template <class T> void param(const char*, T&) {}
     template <class T> void buffer(const char*, T&) {}
@@ -26,8 +26,8 @@ struct ProbeVisitor {
 template <class M>
 concept module = std::derived_from<M, Module> && requires(M& m, ProbeVisitor& v) { m.visit(v); };
 
-// Walks a module tree with dotted names. F receives (name, tensor, is_parameter) for every
-// tensor and, through on_module, (name, module) for every module including the root.
+/// Walks a module tree with dotted names. F receives (name, tensor, is_parameter) for every
+/// tensor and, through on_module, (name, module) for every module including the root.
 template <class F, class G = std::nullptr_t> struct PathVisitor {
     std::string prefix;
     F& on_tensor;

@@ -20,6 +20,7 @@
 
 namespace omni::nn {
 
+/// Options of OmniAlignNet: width, heads, depth, queries and what the two branches share.
 struct OmniAlignNetConfig {
     std::int64_t dim = 3584;      // C: width of the projected tokens (the LLM's hidden size)
     std::int64_t heads = 28;      // attention heads, in the cross-attention and every block
@@ -31,6 +32,7 @@ struct OmniAlignNetConfig {
     double eps = 1e-6;            // LayerNorm eps of the blocks
 };
 
+/// OmniVinci's OmniAlignNet: per modality, learned queries cross-attend to its tokens [B, N, C] -> unit embeddings V, A [B, C].
 template <class P> struct OmniAlignNet : Module {
     using D = device_of_t<P>;
     OmniAlignNetConfig cfg;
@@ -38,6 +40,7 @@ template <class P> struct OmniAlignNet : Module {
     MultiheadAttention<P> cross_v, cross_a;
     Stack<TransformerBlock<P>> layers_v, layers_a;  // layers_v is the shared "layers" when shared_layers
 
+    /// The visual and audio embeddings V, A [B, C], unit rows.
     struct Output {
         Tensor<P> visual, audio;  // V, A [B, C], unit rows
     };

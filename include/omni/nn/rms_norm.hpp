@@ -6,11 +6,13 @@
 
 namespace omni::nn {
 
+/// Options of RMSNorm: width and eps.
 struct RMSNormConfig {
     std::int64_t dim = 0;
     double eps = 1e-6;
 };
 
+/// RMSNorm over the last axis (transformers' Qwen2RMSNorm), one fused tape node: [..., D] -> [..., D].
 template <class P> struct RMSNorm : Module {
     using D = device_of_t<P>;
     RMSNormConfig cfg;

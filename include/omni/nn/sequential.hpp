@@ -44,6 +44,7 @@ struct policy_of<L<P>> {
 };
 }  // namespace detail
 
+/// Layers run in order, named "0", "1", ... (torch.nn.Sequential), held in one flat tuple.
 template <class First, class... Rest> struct Sequential : Module {
     using P = typename detail::policy_of<First>::type;
     using policy = P;
@@ -78,6 +79,7 @@ private:
     }
 };
 
+/// The residual x + F(x) around an inner module F.
 template <class F> struct Residual : Module {
     using P = typename detail::policy_of<F>::type;
     using policy = P;
@@ -104,6 +106,7 @@ template <class F> struct Residual : Module {
     Tensor<P> operator()(const Tensor<P>& x) { return forward(x); }
 };
 
+/// N blocks of one type, named "0".."N-1" (torch.nn.ModuleList); forward runs them in order.
 template <class Block> struct Stack : Module {
     std::vector<Block> blocks;
 

@@ -6,10 +6,12 @@
 
 namespace omni::nn {
 
+/// Options of SwiGLU: width and intermediate width.
 struct SwiGLUConfig {
     std::int64_t dim = 0, hidden = 0;  // hidden: the intermediate width
 };
 
+/// SwiGLU feed-forward down(silu(gate(x)) * up(x)) (transformers' Qwen2MLP): [..., dim] -> [..., dim].
 template <class P> struct SwiGLU : Module {
     SwiGLUConfig cfg;
     Linear<P> gate_proj, up_proj, down_proj;

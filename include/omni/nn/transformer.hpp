@@ -9,6 +9,7 @@
 
 namespace omni::nn {
 
+/// Options of TransformerBlock: width, heads, MLP ratio, qkv bias and LayerNorm eps.
 struct TransformerBlockConfig {
     std::int64_t dim = 768, heads = 12;
     double mlp_ratio = 4.0;
@@ -17,6 +18,7 @@ struct TransformerBlockConfig {
     activation act = activation::gelu;
 };
 
+/// ViT pre-LN block (timm Block): x + attn(norm1(x)), then x + mlp(norm2(x)); [B, N, dim] -> [B, N, dim].
 template <class P> struct TransformerBlock : Module {
     TransformerBlockConfig cfg;
     LayerNorm<P> norm1, norm2;
@@ -46,12 +48,14 @@ template <class P> struct TransformerBlock : Module {
     Tensor<P> operator()(const Tensor<P>& x, const Tensor<P>& mask = {}, bool causal = false) const { return forward(x, mask, causal); }
 };
 
+/// Options of Transformer: depth, the blocks' options and the final LayerNorm.
 struct TransformerConfig {
     int depth = 12;
     TransformerBlockConfig block;
     bool final_norm = true;
 };
 
+/// A stack of TransformerBlocks and a final LayerNorm (timm names "blocks.N", "norm").
 template <class P> struct Transformer : Module {
     TransformerConfig cfg;
     Stack<TransformerBlock<P>> blocks;

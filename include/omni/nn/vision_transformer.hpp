@@ -18,6 +18,7 @@ namespace omni::nn {
 // output) or "avg" (the mean over the patch tokens, the class token excluded).
 enum class vit_pool { token, avg };
 
+/// Options of VisionTransformer (timm's arguments): geometry, width, depth, heads, class token, pooling, norms and head.
 struct VisionTransformerConfig {
     std::int64_t height = 224, width = 224, channels = 3, patch = 16;
     std::int64_t dim = 768, depth = 12, heads = 12;
@@ -48,6 +49,7 @@ struct VisionTransformerConfig {
 inline constexpr VisionTransformerConfig vit_tiny_patch16_224{.dim = 192, .depth = 12, .heads = 3, .num_classes = 1000};
 inline constexpr VisionTransformerConfig vit_base_patch16_224{.dim = 768, .depth = 12, .heads = 12, .num_classes = 1000};
 
+/// A timm-layout Vision Transformer: [B, C, H, W] -> tokens [B, T, D], pooled [B, D] or logits; timm weights load by name.
 template <class P> struct VisionTransformer : Module {
     using D = device_of_t<P>;
     VisionTransformerConfig cfg;

@@ -16,6 +16,7 @@
 
 namespace omni::nn {
 
+/// Options of WhisperEncoder: mel bins, width, layers, heads, FFN width and source positions (Whisper-large-v3 by default).
 struct WhisperEncoderConfig {
     std::int64_t n_mels = 128, d_model = 1280;
     int layers = 32;
@@ -63,9 +64,9 @@ template <class D> Tensor<D> whisper_sinusoids(std::int64_t length, std::int64_t
     return Tensor<D>::from_data(table, Shape{length, channels});
 }
 
-// Whisper self-attention (transformers' WhisperAttention, encoder side): q_proj, k_proj without a
-// bias, v_proj, out_proj; softmax(q k^T / sqrt(head_dim)) v through the fused attention op.
-// x [B, N, d] -> [B, N, d].
+/// Whisper self-attention (transformers' WhisperAttention, encoder side): q_proj, k_proj without a
+/// bias, v_proj, out_proj; softmax(q k^T / sqrt(head_dim)) v through the fused attention op.
+/// x [B, N, d] -> [B, N, d].
 template <class P> struct WhisperAttention : Module {
     std::int64_t dim = 0, heads = 1;
     Linear<P> k_proj, v_proj, q_proj, out_proj;
@@ -98,8 +99,8 @@ private:
     Tensor<P> split(const Tensor<P>& t) const { return t.view({t.shape()[0], t.shape()[1], heads, dim / heads}).transpose(1, 2); }
 };
 
-// One pre-LN encoder layer (transformers' WhisperEncoderLayer / Qwen2AudioEncoderLayer):
-// h = x + attn(LN(x)); out = h + fc2(GELU(fc1(LN(h)))). [B, N, d] -> [B, N, d].
+/// One pre-LN encoder layer (transformers' WhisperEncoderLayer / Qwen2AudioEncoderLayer):
+/// h = x + attn(LN(x)); out = h + fc2(GELU(fc1(LN(h)))). [B, N, d] -> [B, N, d].
 template <class P> struct WhisperEncoderLayer : Module {
     WhisperAttention<P> self_attn;
     LayerNorm<P> self_attn_layer_norm;
@@ -128,6 +129,7 @@ template <class P> struct WhisperEncoderLayer : Module {
     Tensor<P> operator()(const Tensor<P>& x) const { return forward(x); }
 };
 
+/// The Whisper audio encoder (transformers' Qwen2AudioEncoder): log-mel [B, n_mels, 2P] -> [B, P/2, d].
 template <class P> struct WhisperEncoder : Module {
     using D = device_of_t<P>;
     WhisperEncoderConfig cfg;

@@ -14,19 +14,21 @@
 
 namespace omni::optim {
 
+/// Options of AdamW (torch.optim.AdamW's): default lr, betas, eps and weight decay.
 struct AdamWOptions {
     double lr = 1e-3;  // used by step() without an argument
     double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
     double weight_decay = 1e-2;  // for groups that leave theirs unset
 };
 
-// The moments of one parameter, allocated at its first update (zeros before it, as PyTorch).
-// Public so checkpoints can save and restore them (keys: "<name>.exp_avg", "<name>.exp_avg_sq").
+/// The moments of one parameter, allocated at its first update (zeros before it, as PyTorch).
+/// Public so checkpoints can save and restore them (keys: `<name>.exp_avg`, `<name>.exp_avg_sq`).
 template <class P> struct AdamWState {
     Tensor<P> exp_avg, exp_avg_sq;  // undefined until the first step with a gradient
     std::int64_t step = 0;          // updates taken so far
 };
 
+/// AdamW over parameter groups (torch.optim.AdamW, amsgrad off), one fused update per parameter.
 template <class P> struct AdamW {
     std::vector<ParamGroup<P>> groups;
     AdamWOptions options;

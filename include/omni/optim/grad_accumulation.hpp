@@ -16,6 +16,7 @@
 
 namespace omni::optim {
 
+/// Bookkeeping for k micro-batches per optimiser step: the loss scale 1/k and when to step.
 class GradAccumulation {
 public:
     explicit GradAccumulation(std::int64_t micro_batches) : k_(micro_batches) {

@@ -16,11 +16,12 @@
 
 namespace omni::optim {
 
-// Handles in `params` share their tape node and storage with the module's parameters, so an
-// optimiser reads the gradients backward() left there and writes the module's weights in place.
-// Replacing a module's tensors afterwards (nn::cast, loading into a fresh tensor, freezing or
-// unfreezing, which swaps the node) detaches them from the group: build groups after the model
-// is final.
+/// Parameters one optimiser treats alike, with their names, lr scale and weight decay (torch.optim param_groups).
+/// Handles in `params` share their tape node and storage with the module's parameters, so an
+/// optimiser reads the gradients backward() left there and writes the module's weights in place.
+/// Replacing a module's tensors afterwards (nn::cast, loading into a fresh tensor, freezing or
+/// unfreezing, which swaps the node) detaches them from the group: build groups after the model
+/// is final.
 template <class P> struct ParamGroup {
     std::vector<std::string> names{};      // dotted PyTorch names, one per param (or empty); checkpoint keys
     std::vector<Var<P>> params{};

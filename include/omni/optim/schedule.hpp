@@ -14,6 +14,7 @@
 
 namespace omni::optim {
 
+/// Linear warmup from 0, then half a cosine from base_lr to min_lr (the Omni-C / MAE schedule).
 struct CosineSchedule {
     double base_lr = 1e-3;
     double warmup_steps = 0;

@@ -10,6 +10,7 @@
 
 namespace omni::optim {
 
+/// Options of SGD (torch.optim.SGD's): default lr, momentum, dampening, weight decay and Nesterov.
 struct SGDOptions {
     double lr = 1e-3;  // used by step() without an argument
     double momentum = 0, dampening = 0;
@@ -17,11 +18,12 @@ struct SGDOptions {
     bool nesterov = false;
 };
 
-// The momentum buffer of one parameter; undefined until its first update with momentum.
+/// The momentum buffer of one parameter; undefined until its first update with momentum.
 template <class P> struct SGDState {
     Tensor<P> momentum_buffer;
 };
 
+/// SGD with momentum over parameter groups (torch.optim.SGD), one fused update per parameter.
 template <class P> struct SGD {
     std::vector<ParamGroup<P>> groups;
     SGDOptions options;

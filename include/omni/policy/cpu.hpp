@@ -15,13 +15,14 @@
 
 namespace omni {
 
-// Bytes of tensor storage alive now and at most since the last reset: what benchmarks and
-// tests use to show a kernel's memory footprint (a relaxed atomic add per allocation).
+/// Bytes of tensor storage alive now and at most since the last reset: what benchmarks and
+/// tests use to show a kernel's memory footprint (a relaxed atomic add per allocation).
 struct MemoryStats {
     std::atomic<std::int64_t> current{0}, peak{0};
     void reset_peak() { peak.store(current.load()); }
 };
 
+/// The CPU device policy: 64-byte aligned host memory and strided copies; its kernels are the `*_kernels<cpu>` specialisations.
 struct cpu {
     static constexpr const char* name = "cpu";
     static constexpr std::size_t alignment = 64;  // one cache line; AVX-512 loads stay aligned

@@ -15,6 +15,7 @@
 
 namespace omni {
 
+/// The CUDA device policy: device memory and strided copies, declared here and defined in backend/cuda/memory.cuh.
 struct cuda {
     static constexpr const char* name = "cuda";
 

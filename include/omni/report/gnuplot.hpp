@@ -19,34 +19,34 @@
 
 namespace omni::report {
 
-// One bar per category: value and the half-height of its error bar (0: none).
+/// One bar per category: value and the half-height of its error bar (0: none).
 struct BarSeries {
     std::string name;
     std::vector<double> value, error;
 };
 
-// A labelled interval [start, end] on one track; a point event when start == end.
+/// A labelled interval [start, end] on one track; a point event when start == end.
 struct Interval {
     std::string track;
     double start = 0, end = 0;
     std::string text;
 };
 
-// One line of a panel: y against x (x empty: 1, 2, ..., n); a non-finite value leaves a gap.
+/// One line of a panel: y against x (x empty: 1, 2, ..., n); a non-finite value leaves a gap.
 struct LineSeries {
     std::string name;
     std::vector<double> y, x{};
 };
 
-// One panel of side-by-side line plots.
+/// One panel of side-by-side line plots.
 struct LinePanel {
     std::string title;
     std::vector<LineSeries> lines;
 };
 
-// One panel of a scatter plot: point i at (x[i], y[i]), coloured by group[i] (an index into the
-// plot's group names, shown in the key) and, when `shape` is given, marked by shape[i] (e.g. a
-// class: seven marker shapes, reused cyclically).
+/// One panel of a scatter plot: point i at (x[i], y[i]), coloured by group[i] (an index into the
+/// plot's group names, shown in the key) and, when `shape` is given, marked by shape[i] (for instance a
+/// class: seven marker shapes, reused cyclically).
 struct ScatterPanel {
     std::string title;
     std::vector<double> x, y;

@@ -18,6 +18,7 @@
 
 namespace omni::report {
 
+/// Options of tsne_2d: perplexity, iterations and seed.
 struct TsneOptions {
     double perplexity = 30;  // effective neighbours per point; must be below N - 1
     std::int64_t iterations = 600;

@@ -8,6 +8,7 @@
 
 namespace omni {
 
+/// A reference-counted block of memory that views share; P allocates it, and a borrowed block is never freed by omni.
 template <class P> class Storage {
 public:
     // Owns `bytes` freshly allocated by P.

@@ -31,6 +31,7 @@ struct cpu;  // policy/cpu.hpp; only named, so tensor/ still includes no policy
 // staging through a host buffer.
 template <class P> inline constexpr bool host_memory_v = std::is_same_v<P, cpu> || requires { requires P::host_memory; };
 
+/// An N-d strided view over shared `Storage<P>`: memory and copies come from the policy P, math from free functions.
 template <class P> class Tensor {
 public:
     using policy = P;

@@ -16,14 +16,14 @@
 
 namespace omni::train {
 
-// A labelled split: `batch(indices, gen)` gives model inputs (gen: augmentation, may be null).
+/// A labelled split: `batch(indices, gen)` gives model inputs (gen: augmentation, may be null).
 struct LabelledSplit {
     std::int64_t size = 0;
     std::function<Tensor<cpu>(std::span<const std::int64_t>, Generator*)> batch;
     Tensor<cpu> labels;  // int64 [size]
 };
 
-// nn::AdapterConfig's fields for a run's identity (the config is an nn aggregate without a visit).
+/// The fields of nn::AdapterConfig for a run's identity (the config is an nn aggregate without a visit).
 struct AdapterFields {
     const nn::AdapterConfig& c;
     template <class V> void visit(V& v) const {
@@ -32,6 +32,7 @@ struct AdapterFields {
     }
 };
 
+/// Options of finetune: adapter, epochs and schedule, batch size, optimiser settings and augmentation.
 struct FinetuneOptions {
     nn::AdapterConfig adapter{};  // SBoRA-FA, r = alpha = 128 (the paper); rank is capped at the width
     std::int64_t epochs = 40, warmup_epochs = 10, batch_size = 128;
@@ -57,7 +58,7 @@ struct FinetuneOptions {
     }
 };
 
-// The fine-tuned whole as one module (checkpoints): the backbone with its adapters, and the head.
+/// The fine-tuned whole as one module (checkpoints): the backbone with its adapters, and the head.
 template <class Backbone, class Head> struct Finetuned : nn::Module {
     Backbone* backbone = nullptr;
     Head* head = nullptr;
@@ -67,6 +68,7 @@ template <class Backbone, class Head> struct Finetuned : nn::Module {
     }
 };
 
+/// What finetune returns: test top-1 per epoch, final and best, and what was trained.
 struct FinetuneResult {
     std::vector<double> test_top1;  // after each epoch
     double final_top1 = 0, best_top1 = 0;

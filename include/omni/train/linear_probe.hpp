@@ -84,7 +84,7 @@ OMNI_LIB_INLINE double top1(const std::vector<std::int64_t>& pred, const Tensor<
 ;
 #endif
 
-// Per-column mean and std of `x` (training statistics), applied to itself and to `others`.
+/// Per-column mean and std of `x` (training statistics), applied to itself and to `others`.
 struct Standardization {
     std::vector<double> mean, std;
 };
@@ -116,6 +116,7 @@ OMNI_LIB_INLINE Standardization standardize(Tensor<cpu>& x, std::vector<Tensor<c
 ;
 #endif
 
+/// Options of linear_probe: epochs and schedule, batch size, optimiser settings, standardisation and seed.
 struct ProbeOptions {
     std::int64_t epochs = 40, warmup_epochs = 10, batch_size = 128;
     double lr = 1e-4, min_lr = 1e-5, weight_decay = 0.1;
@@ -128,6 +129,7 @@ struct ProbeOptions {
     }
 };
 
+/// What linear_probe returns: test top-1 per epoch, best and final, and the trained classifier.
 struct ProbeResult {
     double best_top1 = 0, final_top1 = 0;  // on the test features; the reference reports best
     std::vector<double> test_top1;         // after each epoch

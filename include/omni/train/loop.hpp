@@ -41,6 +41,7 @@ enum class schedule_unit { step, epoch };
 // from the model's own weights.
 enum class on_other_numerics { warn, refuse, restart };
 
+/// Options of run_loop: length, accumulation, schedule, clipping, checkpoints and resume, progress line.
 struct LoopOptions {
     std::int64_t steps = 0;               // optimiser steps; 0: `epochs` epochs
     std::int64_t epochs = 1;
@@ -66,7 +67,7 @@ struct LoopOptions {
     }
 };
 
-// Where the loop stands when it asks for a micro-batch's loss.
+/// Where the loop stands when it asks for a micro-batch's loss.
 struct StepContext {
     std::int64_t step = 0;   // optimiser step, from 0
     std::int64_t epoch = 0;
@@ -75,6 +76,7 @@ struct StepContext {
     Generator& gen;          // the run's generator (augmentations)
 };
 
+/// What the step hook returns for one micro-batch: its loss on the tape, sample count, tag and name.
 template <class P> struct StepLoss {
     Var<P> loss;               // the micro-batch's scalar mean loss, on the tape
     std::int64_t samples = 0;  // items it consumed (the progress line's rate)
@@ -82,6 +84,7 @@ template <class P> struct StepLoss {
     std::string what{};        // names the batch in a divergence error, e.g. "image"
 };
 
+/// The caller's side of run_loop: the step function (required), epoch hooks and a numerics fingerprint.
 template <class P> struct LoopHooks {
     std::function<StepLoss<P>(const StepContext&)> step;                   // required
     std::function<void(std::int64_t epoch, Generator& gen)> epoch_begin{};  // draws an epoch's order
@@ -90,6 +93,7 @@ template <class P> struct LoopHooks {
     std::string identity{};  // the caller's options and data (RunIdentity); the loop adds its own options and the model
 };
 
+/// What run_loop returns: per-step losses and tags, and where the run started and stands.
 struct LoopResult {
     std::vector<float> losses;           // per step, all calls of the run
     std::vector<std::int32_t> tags;      // per step: StepLoss::tag

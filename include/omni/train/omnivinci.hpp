@@ -34,6 +34,7 @@
 
 namespace omni::train {
 
+/// The staged OmniVinci training recipe: batch sizes, each stage's steps and learning rate, regularisation, pixel statistics.
 struct OmniVinciRecipe {
     std::int64_t batch = 8;                  // clips per step
     std::int64_t questions_per_clip = 6;     // questions asked in turn about each clip of a step (a conversation)
@@ -58,29 +59,29 @@ struct OmniVinciRecipe {
     }
 };
 
-// Where a run keeps its checkpoints (empty: none) and what it prints.
+/// Where a run keeps its checkpoints (empty: none) and what it prints.
 struct OmniVinciRunOptions {
     std::filesystem::path checkpoint_dir{};
     std::FILE* progress = stderr;
     std::string label = "omnivinci";
 };
 
-// A clip's model inputs on the host: normalised frames [F, C, H, W] and log-mel [n_mels, 2P].
+/// A clip's model inputs on the host: normalised frames [F, C, H, W] and log-mel [n_mels, 2P].
 struct ClipInputs {
     std::vector<Tensor<cpu>> frames, mel;
 };
 
-// The frozen encoders' outputs per clip: vision [F, patches, dim], audio [tokens, d_model].
+/// The frozen encoders' outputs per clip: vision [F, patches, dim], audio [tokens, d_model].
 struct ClipFeatures {
     std::vector<Tensor<cpu>> vision, audio;
 };
 
-// One question of one clip.
+/// One question of one clip.
 struct QaSample {
     std::int32_t clip = 0, question = 0;
 };
 
-// Exact-match accuracy per question type (visual, audio, cross, temporal) and overall.
+/// Exact-match accuracy per question type (visual, audio, cross, temporal) and overall.
 struct QaScores {
     std::map<std::string, double> accuracy;        // type -> fraction correct
     std::map<std::string, std::int64_t> count;     // type -> questions
@@ -290,7 +291,7 @@ template <class D, class Model> ClipFeatures encode_clips(const Model& model, co
     return f;
 }
 
-// One row of a batch: a clip and the questions asked about it, in order.
+/// One row of a batch: a clip and the questions asked about it, in order.
 struct QaRow {
     std::int32_t clip = 0;
     std::vector<std::int32_t> questions;

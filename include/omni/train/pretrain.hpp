@@ -32,12 +32,14 @@ namespace omni::train {
 
 using ViewMaker = std::function<std::pair<Tensor<cpu>, Tensor<cpu>>(std::span<const std::int64_t> indices, Generator& gen)>;
 
+/// One modality's data for pretrain: its name, its size and a function that draws two views of a batch.
 struct ModalityViews {
     std::string modality;   // the model's modality by name ("image", or a user tag's name)
     std::int64_t size = 0;  // items in the dataset the indices point into
     ViewMaker views;
 };
 
+/// Options of pretrain: batch, length, optimiser and schedule, NT-Xent temperatures, modality weights, checkpoints, progress.
 struct PretrainOptions {
     std::int64_t batch_size = 32;  // per modality batch (the reference: 32 per GPU)
     std::int64_t steps = 0;        // optimiser steps; 0: `epochs` sampler epochs
@@ -81,6 +83,7 @@ struct PretrainOptions {
     }
 };
 
+/// What pretrain returns: per-step losses and modalities, the run's progress and its throughput.
 struct PretrainResult {
     std::vector<float> losses;             // per step
     std::vector<std::int32_t> modalities;  // per step, the model's index of the batch's modality

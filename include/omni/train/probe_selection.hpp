@@ -18,6 +18,7 @@
 
 namespace omni::train {
 
+/// The settings select_linear_probe tries (epochs x lr x weight decay) and the validation fraction.
 struct ProbeGrid {
     std::vector<std::int64_t> epochs{40, 100, 200};
     std::vector<double> lr{1e-3, 3e-3, 1e-2};
@@ -26,12 +27,14 @@ struct ProbeGrid {
     std::uint64_t seed = 0;            // the split
 };
 
+/// One grid point of select_linear_probe and its validation top-1.
 struct ProbeTrial {
     std::int64_t epochs = 0;
     double lr = 0, weight_decay = 0;
     double validation_top1 = 0;  // last epoch's, on the held-out training rows
 };
 
+/// What select_linear_probe returns: the chosen settings, every trial, and the final probe's result.
 struct SelectedProbe {
     ProbeOptions chosen;             // `base` with the winning epochs, lr and weight decay
     std::vector<ProbeTrial> trials;  // every grid point, epochs-major, then lr, then weight decay

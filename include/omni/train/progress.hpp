@@ -12,6 +12,7 @@
 
 namespace omni::train {
 
+/// A one-line progress display for a loop of known length: step, smoothed loss, samples/s, elapsed, ETA.
 class Progress {
 public:
     // `total` steps; `label` starts the line; `every`: print period off a terminal (0: 10%).

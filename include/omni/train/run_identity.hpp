@@ -116,7 +116,7 @@ template <class T> std::string canonical(const T& x) {
     }
 }
 
-// Counts what a visit lists: fields of the identity and local ones.
+/// Counts what a visit lists: fields of the identity and local ones.
 struct FieldCounter {
     std::size_t identity = 0, local_fields = 0;
     template <class T> void operator()(const char*, const T&) { ++identity; }
@@ -143,8 +143,8 @@ template <class Options> std::string describe(const Options& o) {
     return f.text;
 }
 
-// Builds a run's identity: option structs (their identity fields only), named extra values (the
-// data sizes a trainer depends on) and the model's parameter names and shapes.
+/// Builds a run's identity: option structs (their identity fields only), named extra values (the
+/// data sizes a trainer depends on) and the model's parameter names and shapes.
 class RunIdentity {
 public:
     template <class Options> RunIdentity& options(const char* name, const Options& o) {

@@ -26,13 +26,14 @@ namespace omni::train {
 
 enum class sail_loss { info_nce, sigmoid };
 
+/// Options of SailAligner: feature and joint widths, and the modalities it projects.
 struct SailConfig {
     std::int64_t in = 768, out = 768;  // frozen feature width -> joint width
     std::vector<std::string> modalities{"image", "audio", "text"};  // one Linear each (proj_<name>), in this order
 };
 
-// One Linear per modality (a single projector, as the Omni-C release's SAIL heads) plus the
-// loss's learnable temperature (and bias, for sigmoid). Features [N, in] -> joint [N, out].
+/// One Linear per modality (a single projector, as the Omni-C release's SAIL heads) plus the
+/// loss's learnable temperature (and bias, for sigmoid). Features [N, in] -> joint [N, out].
 struct SailAligner : nn::Module {
     using A = autodiff<cpu>;
     SailConfig cfg;
@@ -80,7 +81,7 @@ OMNI_LIB_INLINE Tensor<cpu> SailAligner::embed(std::string_view m, const Tensor<
 }
 #endif
 
-// Paired frozen features: row i of `a` belongs with row i of `b`.
+/// Paired frozen features: row i of `a` belongs with row i of `b`.
 struct PairedFeatures {
     std::string ma;  // a's modality (one of the aligner's)
     Tensor<cpu> a;
@@ -88,6 +89,7 @@ struct PairedFeatures {
     Tensor<cpu> b;
 };
 
+/// Options of train_sail: epochs, batch size, optimiser and schedule, objective and seed.
 struct SailOptions {
     std::int64_t epochs = 20, batch_size = 256;
     double lr = 1e-3, min_lr = 1e-5, weight_decay = 1e-4, warmup = 0.1;  // warmup: fraction of steps

@@ -81,7 +81,7 @@ OMNI_LIB_INLINE Tensor<cpu> pair_with_captions(const Tensor<cpu>& captions, cons
 // Texts -> their frozen features [n, D], through the text encoder under evaluation.
 using TextEncoder = std::function<Tensor<cpu>(const std::vector<std::string>&)>;
 
-// One modality evaluated zero-shot: its frozen features and labels, and how prompts name its classes.
+/// One modality evaluated zero-shot: its frozen features and labels, and how prompts name its classes.
 struct ZeroShotTask {
     std::string modality;                      // the aligner's name for it, e.g. "image"
     Tensor<cpu> train_features, train_labels;  // [N, D] and int64 [N]: SAIL's training items
@@ -90,6 +90,7 @@ struct ZeroShotTask {
     std::vector<std::string> train_templates, test_templates;  // with "{}"; test ones unseen in training
 };
 
+/// Options of sail_zero_shot: joint width, SAIL's training options, the text modality's name and seed.
 struct ZeroShotProtocol {
     std::int64_t joint_dim = 128;       // the aligner's output width
     SailOptions sail{};
@@ -99,6 +100,7 @@ struct ZeroShotProtocol {
     std::uint64_t seed = 0;
 };
 
+/// What sail_zero_shot returns: the trained aligner, zero-shot top-1 per task and SAIL's losses.
 struct ZeroShotResult {
     SailAligner aligner;        // trained: embeds every task's modality and text into one space
     std::vector<double> top1;   // zero-shot top-1 per task, on its test split

@@ -24,6 +24,7 @@
 
 namespace omni {
 
+/// CPU kernels of the elementwise family (defined in backend/cpu/); contracts on the primary template in backend/elementwise.hpp.
 template <> struct elementwise_kernels<cpu> {
     static void unary(unary_op op, const KernelView& x, const KernelView& out);
     static void unary_backward(unary_op op, const KernelView& x, const KernelView& y, const KernelView& g, const KernelView& gx);
@@ -33,21 +34,25 @@ template <> struct elementwise_kernels<cpu> {
     static void where(const KernelView& c, const KernelView& a, const KernelView& b, const KernelView& out);
 };
 
+/// CPU kernels of the reduce family (defined in backend/cpu/); contracts on the primary template in backend/reduce.hpp.
 template <> struct reduce_kernels<cpu> {
     static void reduce_rows(reduce_op op, const KernelView& x, const KernelView& out);
     // CPU only (backend/reduce.hpp calls it where a policy has it): out[j] = sum_i x[i, j].
     static void sum_cols(const KernelView& x, const KernelView& out);
 };
 
+/// CPU kernels of the matmul family (defined in backend/cpu/); contracts on the primary template in backend/matmul.hpp.
 template <> struct matmul_kernels<cpu> {
     static void gemm(const GemmArgs& g);
 };
 
+/// CPU kernels of the softmax family (defined in backend/cpu/); contracts on the primary template in backend/softmax.hpp.
 template <> struct softmax_kernels<cpu> {
     static void forward(const KernelView& x, const KernelView& y, bool log);
     static void backward(const KernelView& y, const KernelView& g, const KernelView& gx, bool log);
 };
 
+/// CPU kernels of the layer_norm family (defined in backend/cpu/); contracts on the primary template in backend/layer_norm.hpp.
 template <> struct layer_norm_kernels<cpu> {
     static void forward(const KernelView& x, const KernelView& w, const KernelView& b, double eps, const KernelView& y,
                         const KernelView& mean, const KernelView& rstd);
@@ -55,17 +60,20 @@ template <> struct layer_norm_kernels<cpu> {
                          const KernelView& gy, const KernelView& gx, const KernelView& gw, const KernelView& gb);
 };
 
+/// CPU kernels of the rms_norm family (defined in backend/cpu/); contracts on the primary template in backend/rms_norm.hpp.
 template <> struct rms_norm_kernels<cpu> {
     static void forward(const KernelView& x, const KernelView& w, double eps, const KernelView& y, const KernelView& rstd);
     static void backward(const KernelView& x, const KernelView& w, const KernelView& rstd, const KernelView& gy, const KernelView& gx,
                          const KernelView& gw);
 };
 
+/// CPU kernels of the normalize family (defined in backend/cpu/); contracts on the primary template in backend/normalize.hpp.
 template <> struct normalize_kernels<cpu> {
     static void forward(const KernelView& x, double eps, const KernelView& y, const KernelView& norm);
     static void backward(const KernelView& y, const KernelView& norm, const KernelView& g, double eps, const KernelView& gx);
 };
 
+/// CPU kernels of the optim family (defined in backend/cpu/); contracts on the primary template in backend/optim_step.hpp.
 template <> struct optim_kernels<cpu> {
     static void adamw_step(const KernelView& param, const KernelView& grad, const KernelView& exp_avg, const KernelView& exp_avg_sq,
                            const AdamWStep& s);
@@ -73,11 +81,13 @@ template <> struct optim_kernels<cpu> {
     static double sum_of_squares(const KernelView& x);
 };
 
+/// CPU kernels of the attention family (defined in backend/cpu/); contracts on the primary template in backend/attention.hpp.
 template <> struct attention_kernels<cpu> {
     static void forward(const AttentionArgs& a);
     static void backward(const AttentionArgs& a, const KernelView& dout, const KernelView& dq, const KernelView& dk, const KernelView& dv);
 };
 
+/// CPU kernels of the index family (defined in backend/cpu/); contracts on the primary template in backend/index.hpp.
 template <> struct index_kernels<cpu> {
     static std::optional<std::int64_t> select(const KernelView& x, const KernelView& idx, const KernelView& out);
     static void select_add(const KernelView& out, const KernelView& idx, const KernelView& src);
@@ -85,6 +95,7 @@ template <> struct index_kernels<cpu> {
     static void scatter_add(const KernelView& out, const KernelView& idx, const KernelView& src);
 };
 
+/// CPU kernels of the rotary family (defined in backend/cpu/); contracts on the primary template in backend/rotary.hpp.
 template <> struct rotary_kernels<cpu> {
     static void forward(const KernelView& x, const KernelView& cos, const KernelView& sin, std::int64_t inner, rotary_pairing pairing,
                         const KernelView& y);

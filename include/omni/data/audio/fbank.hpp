@@ -42,7 +42,8 @@ namespace omni::data {
 
 enum class FbankWindow { hanning, hamming, povey, rectangular, blackman };
 
-// Option names and defaults follow torchaudio.compliance.kaldi.fbank.
+/// Options of Fbank, the Kaldi log-mel filterbank.
+/// Option names and defaults follow torchaudio.compliance.kaldi.fbank.
 struct FbankOptions {
     double sample_rate = 16000;
     double frame_length_ms = 25;
@@ -147,7 +148,7 @@ private:
 
 }  // namespace audio_detail
 
-// A filterbank for one set of options: window, mel filters and FFT plan built once.
+/// A filterbank for one set of options: window, mel filters and FFT plan built once.
 class Fbank {
 public:
     explicit Fbank(const FbankOptions& opt);

@@ -69,7 +69,8 @@ OMNI_FFTW_INLINE Tensor<cpu> fix_frames(const Tensor<cpu>& fb, std::int64_t targ
 ;
 #endif
 
-// Omni-C's augmentation settings (step 4) are the defaults.
+/// Options of AudioFrontend::view()'s augmentation: a circular time shift, one frequency and one time mask.
+/// Omni-C's augmentation settings (step 4) are the defaults.
 struct SpecAugmentOptions {
     int max_time_shift = 25;   // circular shift s ~ U{-max..max} along time; 0 disables
     int freq_mask_param = 25;  // one frequency mask of width floor(u * param), i.e. 0..param-1; 0 disables
@@ -77,7 +78,7 @@ struct SpecAugmentOptions {
     float mask_value = 0;      // written before normalisation, so a masked cell ends near 0.467
 };
 
-// One view's random choices; [start, start + width) is masked.
+/// One view's random choices; [start, start + width) is masked.
 struct SpecAugmentDraw {
     std::int64_t shift = 0;
     std::int64_t freq_start = 0, freq_width = 0;
@@ -163,6 +164,8 @@ OMNI_FFTW_INLINE Tensor<cpu> normalize_fbank(const Tensor<cpu>& fb, float mean =
 ;
 #endif
 
+/// Options of AudioFrontend: filterbank, resampling, channel, padding, frame count, augmentation, normalisation and layout;
+/// presets omni_c() and ast().
 struct AudioFrontendOptions {
     FbankOptions fbank;
     // Used when a clip's rate differs from fbank.sample_rate: torchaudio's filter with exact
@@ -201,8 +204,8 @@ struct AudioFrontendOptions {
     }
 };
 
-// A frontend for one set of options; cheap to call from many threads (const, no shared state
-// besides FFTW plans).
+/// A frontend for one set of options; cheap to call from many threads (const, no shared state
+/// besides FFTW plans).
 class AudioFrontend {
 public:
     explicit AudioFrontend(const AudioFrontendOptions& opt) : opt_(opt), fbank_(opt.fbank) {}

@@ -34,6 +34,7 @@ namespace omni::data {
 
 enum class ResampleWindow { hann, kaiser };
 
+/// Options of Resampler (torchaudio.functional.resample's): filter width, rolloff and window.
 struct ResampleOptions {
     int lowpass_filter_width = 6;          // zero crossings of the sinc kept on each side
     double rolloff = 0.99;                 // cutoff as a fraction of the lower Nyquist rate
@@ -45,7 +46,7 @@ struct ResampleOptions {
     static ResampleOptions kaiser_fast() { return {16, 0.85, ResampleWindow::kaiser, 8.555504641634386}; }
 };
 
-// A resampler for one rate pair; build it once and apply it to many clips.
+/// A resampler for one rate pair; build it once and apply it to many clips.
 class Resampler {
 public:
     Resampler(std::int64_t orig_rate, std::int64_t new_rate, const ResampleOptions& opt = {});

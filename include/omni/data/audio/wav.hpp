@@ -26,8 +26,8 @@
 
 namespace omni::data {
 
-// One decoded clip. `channels`, `bits_per_sample` and `is_float` describe the file, not `samples`,
-// which is always mono float.
+/// One decoded clip. `channels`, `bits_per_sample` and `is_float` describe the file, not `samples`,
+/// which is always mono float.
 struct Wav {
     std::vector<float> samples;
     int sample_rate = 0;
@@ -42,10 +42,10 @@ struct Wav {
 // Pass as `channel` to average every channel into mono; a value k >= 0 keeps channel k alone.
 inline constexpr int mix_channels = -1;
 
-// What a file may declare before it is refused. A rate of 1 Hz or 2^31 - 1 Hz is legal RIFF but
-// makes a resampler to 16 kHz build billions of filter taps; 8 kHz (telephony) to 384 kHz (the
-// highest rate of common audio interfaces) bounds that work to a few million taps. Widen them
-// for unusual data.
+/// What a file may declare before it is refused. A rate of 1 Hz or 2^31 - 1 Hz is legal RIFF but
+/// makes a resampler to 16 kHz build billions of filter taps; 8 kHz (telephony) to 384 kHz (the
+/// highest rate of common audio interfaces) bounds that work to a few million taps. Widen them
+/// for unusual data.
 struct WavLimits {
     int min_sample_rate = 8000;
     int max_sample_rate = 384000;

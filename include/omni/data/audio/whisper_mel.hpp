@@ -27,6 +27,7 @@
 
 namespace omni::data {
 
+/// Options of WhisperMel: mel bins and padding or truncation to one chunk; the STFT constants are Whisper's.
 struct WhisperMelOptions {
     int n_mels = 128;                     // 80 for Whisper tiny..large-v2
     bool pad_or_truncate = true;          // to chunk_samples, as WhisperFeatureExtractor's default
@@ -49,7 +50,7 @@ inline double slaney_mel_to_hz(double mel) {
     return mel < 15.0 ? 200.0 * mel / 3.0 : 1000.0 * std::exp(logstep * (mel - 15.0));
 }
 
-// The frontend for one set of options: window, filters and FFT plan built once.
+/// The frontend for one set of options: window, filters and FFT plan built once.
 class WhisperMel {
 public:
     explicit WhisperMel(const WhisperMelOptions& opt = {}) : opt_(opt) {

@@ -31,7 +31,7 @@
 
 namespace omni::data {
 
-// Sequential uniform draws from one Philox stream: the k-th call reads element k.
+/// Sequential uniform draws from one Philox stream: the k-th call reads element k.
 class DrawStream {
 public:
     DrawStream(std::uint64_t seed, std::uint64_t offset) : seed_(seed), offset_(offset) {}
@@ -46,6 +46,8 @@ private:
     std::uint64_t seed_, offset_, k_ = 0;
 };
 
+/// Options of the SimCLR augmentation chain (augment, augment_views): output size, crop, flip, colour jitter, greyscale,
+/// blur and normalisation; presets omni_c_augment, simclr_augment and simclr_small_augment.
 struct AugmentConfig {
     std::int64_t size_h = 224, size_w = 224;
     std::array<double, 2> crop_scale{0.2, 1.0};  // fraction of the image area
@@ -83,6 +85,7 @@ inline AugmentConfig simclr_small_augment(std::int64_t size = 32, double crop_mi
     return c;
 }
 
+/// A crop rectangle in pixels: top-left corner, height and width.
 struct CropBox {
     std::int64_t top = 0, left = 0, h = 0, w = 0;
 };
@@ -115,7 +118,7 @@ OMNI_LIB_INLINE CropBox random_resized_crop_box(std::int64_t H, std::int64_t W, 
 ;
 #endif
 
-// Everything one view decided; drawn first so the pixel work is a pure function of it.
+/// Everything one view decided; drawn first so the pixel work is a pure function of it.
 struct AugmentParams {
     CropBox box;
     bool flip = false, jitter = false, gray = false, blur = false;

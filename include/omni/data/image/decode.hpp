@@ -58,6 +58,7 @@ namespace omni::data {
 
 enum class ImageLayout { chw, hwc };
 
+/// Options of decode_image and load_image: channel conversion, layout and the pixel-count limit.
 struct DecodeOptions {
     int channels = 0;  // 0: as stored; 1..4: converted by the decoder
     ImageLayout layout = ImageLayout::chw;

@@ -36,7 +36,7 @@ namespace omni::data {
 // The element types an IDX file may declare, by their code in the magic.
 enum class idx_type : std::uint8_t { u8 = 0x08, i8 = 0x09, i16 = 0x0B, i32 = 0x0C, f32 = 0x0D, f64 = 0x0E };
 
-// An IDX array as stored: its element type, its extents, and its values still big-endian.
+/// An IDX array as stored: its element type, its extents, and its values still big-endian.
 struct IdxArray {
     idx_type type = idx_type::u8;
     Shape shape;

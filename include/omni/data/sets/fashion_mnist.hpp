@@ -28,7 +28,7 @@ inline std::filesystem::path fashion_mnist_dir() {
                                             " or /usr/share/datasets/fashion-mnist, got neither (run scripts/data/fashion_mnist.sh)");
 }
 
-// Labelled grey images.
+/// Labelled grey images, as load_fashion_mnist returns them.
 struct ImageDataset {
     Tensor<cpu> images;  // [N, H, W] float32 in [0, 1]
     Tensor<cpu> labels;  // [N] int64

@@ -12,7 +12,7 @@
 
 namespace omni::data {
 
-// Labelled texts.
+/// Labelled texts, as load_text_tsv returns them.
 struct TextDataset {
     std::vector<std::string> texts;
     std::vector<std::int64_t> labels;

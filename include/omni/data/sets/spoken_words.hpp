@@ -13,7 +13,7 @@
 
 namespace omni::data {
 
-// Labelled audio clips, by path (the WAVs are read later, e.g. by audio/frontend.hpp).
+/// Labelled audio clips, by path (the WAVs are read later, e.g. by audio/frontend.hpp).
 struct AudioDataset {
     std::vector<std::filesystem::path> paths;  // absolute or relative to the working directory
     std::vector<std::int64_t> labels;

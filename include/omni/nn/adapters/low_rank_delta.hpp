@@ -15,12 +15,14 @@ namespace omni::nn {
 
 enum class adapter_kind { lora, sbora_fa };
 
+/// Options of a low-rank adapter: LoRA or SBoRA-FA, rank and alpha.
 struct AdapterConfig {
     adapter_kind kind = adapter_kind::sbora_fa;
     std::int64_t rank = 128;
     double alpha = 128;
 };
 
+/// The low-rank update (alpha/r) B A x of an adapted Linear (LoRA or SBoRA-FA), without the Linear.
 template <class P> struct LowRankDelta : Module {
     using D = device_of_t<P>;
     AdapterConfig cfg;

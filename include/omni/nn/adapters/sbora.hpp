@@ -11,6 +11,7 @@
 
 namespace omni::nn {
 
+/// A frozen Linear plus its trainable low-rank update, as one module.
 template <class P> struct LowRankAdapter : Module {
     using D = device_of_t<P>;
     Linear<P> base;  // frozen

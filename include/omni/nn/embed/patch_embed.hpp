@@ -8,12 +8,14 @@
 
 namespace omni::nn {
 
+/// Options of PatchEmbed: channels, patch size, width, image size and bias.
 struct PatchEmbedConfig {
     std::int64_t channels = 3, patch = 32, dim = 768;
     std::int64_t height = 224, width = 224;
     bool bias = true;  // timm drops it under pre_norm (CLIP towers)
 };
 
+/// Patch embedding as one GEMM (timm PatchEmbed, "proj.weight"): [B, C, H, W] -> [B, (H/P)(W/P), D].
 template <class P> struct PatchEmbed : Module {
     using D = device_of_t<P>;
     PatchEmbedConfig cfg;

@@ -7,11 +7,13 @@
 
 namespace omni::nn {
 
+/// Options of ProjectionHead: widths, and `single` for one Linear (SAIL).
 struct ProjectionHeadConfig {
     std::int64_t in = 768, hidden = 768, out = 768;
     bool single = false;
 };
 
+/// Omni-C / SimCLR projection head, Linear -> ReLU -> Linear (or one Linear): [B, in] -> [B, out].
 template <class P> struct ProjectionHead : Module {
     ProjectionHeadConfig cfg;
     Linear<P> fc1, fc2;

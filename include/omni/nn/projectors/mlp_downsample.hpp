@@ -28,12 +28,14 @@ template <class P> Tensor<P> space_to_depth_2x2(const Tensor<P>& x, std::int64_t
     return g.view({b, h2, 2, w2, 2, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b, h2 * w2, 4 * c});
 }
 
+/// Options of MLPDownsample: vision feature width, LLM width and LayerNorm eps.
 struct MLPDownsampleConfig {
     std::int64_t in = 0;   // mm_hidden_size: vision feature width (1152 x number of S2 scales)
     std::int64_t out = 0;  // LLM hidden size (3584 for Qwen2.5-7B)
     double eps = 1e-5;     // torch.nn.LayerNorm's default
 };
 
+/// OmniVinci's vision projector: 2x2 space-to-depth, LayerNorm, Linear, GELU, Linear; [B, h w, Cin] -> [B, ceil(h/2) ceil(w/2), D].
 template <class P> struct MLPDownsample : Module {
     MLPDownsampleConfig cfg;
     LayerNorm<P> norm;  // layers.1

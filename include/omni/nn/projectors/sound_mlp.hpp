@@ -6,11 +6,13 @@
 
 namespace omni::nn {
 
+/// Options of SoundMLP: the audio encoder width and the LLM width.
 struct SoundMLPConfig {
     std::int64_t in = 1280;  // the Whisper encoder's width
     std::int64_t out = 0;    // LLM hidden size (3584 for Qwen2.5-7B)
 };
 
+/// OmniVinci's sound projector, Linear -> GELU -> Linear: [B, N, in] -> [B, N, out].
 template <class P> struct SoundMLP : Module {
     SoundMLPConfig cfg;
     Linear<P> fc1;  // layers.0

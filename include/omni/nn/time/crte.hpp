@@ -30,6 +30,7 @@ enum class CrteMode {
                 // angles and the map is no longer a rotation); channels >= d/2 pass through
 };
 
+/// Options of CRTE: rotated dims, T_max, theta and the frequency schedule.
 struct CrteConfig {
     std::int64_t d = 128;                          // rotated dims (the release's trope_dim; 1792 = hidden/2 when unset there)
     double T_max = 60;                             // seconds; the release does not publish max_time, 60 is our choice
@@ -97,7 +98,7 @@ template <class P> Tensor<P> crte(const Tensor<P>& x, const Tensor<P>& t, const 
     return rotary(x, cs, sn, rotary_pairing::interleaved);
 }
 
-// CRTE as a module (no parameters): forward(x [B, N, C], t [B, N]) -> [B, N, C].
+/// CRTE as a module (no parameters): forward(x [B, N, C], t [B, N]) -> [B, N, C].
 template <class P> struct Crte : Module {
     CrteConfig cfg;
 

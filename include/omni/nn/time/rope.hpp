@@ -16,13 +16,14 @@
 
 namespace omni::nn {
 
+/// Options of rope_table: head width and rope_theta.
 struct RopeConfig {
     std::int64_t head_dim = 0;  // hd, even
     double theta = 1e6;         // rope_theta (1e6 for Qwen2.5-7B, 1e4 for LLaMA)
 };
 
-// The cos and sin tables [N, hd] of N consecutive positions from offset, in dtype t, on device D.
-// Build them once per forward and apply them to q and k of every layer.
+/// The cos and sin tables [N, hd] of N consecutive positions from offset, in dtype t, on device D.
+/// Build them once per forward and apply them to q and k of every layer.
 template <class D> struct RopeTable {
     Tensor<D> cos, sin;
     std::int64_t offset = 0;

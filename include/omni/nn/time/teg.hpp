@@ -21,9 +21,9 @@
 
 namespace omni::nn {
 
-// What one video brings to the released grouping. Defaults are those of OmniVinci's config
-// class (interleaved_video_segment_duration 30 s; 16 kHz audio; Whisper's hop of 160 samples,
-// 100 STFT frames per second).
+/// Input of teg_plan: what one video brings to the released grouping. Defaults are those of OmniVinci's config
+/// class (interleaved_video_segment_duration 30 s; 16 kHz audio; Whisper's hop of 160 samples,
+/// 100 STFT frames per second).
 struct TegOptions {
     double segment_seconds = 30;               // T_G
     double fps = 0;                            // frame rate of the source video
@@ -39,15 +39,15 @@ struct TegOptions {
 
 enum class teg_source : std::uint8_t { visual, audio, separator };
 
-// One segment of the output: [n_visual visual tokens][SEP][n_audio audio tokens][SEP] from
-// position `begin` (without separators when the plan has none).
+/// One segment of the output: [n_visual visual tokens][SEP][n_audio audio tokens][SEP] from
+/// position `begin` (without separators when the plan has none).
 struct TegSegment {
     std::int64_t begin = 0, n_visual = 0, n_audio = 0;
     std::int64_t frame_begin = 0, frame_end = 0;  // sampled-frame positions [begin, end) (released mode)
     std::int64_t stft_begin = -1, stft_end = -1;  // STFT frames; -1: the window misses the audio span
 };
 
-// The index map: output position p copies row index[p] of concat(visual [Nv], audio [Na], SEP).
+/// The index map: output position p copies row index[p] of concat(visual [Nv], audio [Na], SEP).
 struct TegPlan {
     std::int64_t visual_tokens = 0, audio_tokens = 0;
     bool separators = true;
