@@ -32,7 +32,7 @@
 
 namespace omni::io {
 
-// What a training loop needs besides weights and moments to continue bit for bit.
+/// What a training loop needs besides weights and moments to continue bit for bit.
 struct TrainState {
     std::int64_t step = 0;                        // optimiser steps taken
     std::uint64_t rng_seed = 0, rng_offset = 0;   // the loop's Generator (augmentations)

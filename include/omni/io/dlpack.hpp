@@ -42,6 +42,7 @@ typedef enum {
     kDLOneAPI = 14,
 } DLDeviceType;
 
+/// DLPack: where a tensor lives (device type and ordinal).
 typedef struct {
     DLDeviceType device_type;
     std::int32_t device_id;
@@ -56,12 +57,14 @@ typedef enum {
     kDLComplex = 5U,
 } DLDataTypeCode;
 
+/// DLPack: an element type (type code, bits, lanes).
 typedef struct {
     std::uint8_t code;   // a DLDataTypeCode
     std::uint8_t bits;   // bits per lane
     std::uint16_t lanes;  // 1 for scalars
 } DLDataType;
 
+/// DLPack: a strided view (pointer, device, shape and strides in elements, byte offset) that owns nothing.
 typedef struct {
     void* data;                // the allocation's pointer (for CPU: may point at the first element)
     DLDevice device;
@@ -72,6 +75,7 @@ typedef struct {
     std::uint64_t byte_offset;  // from data to the first element
 } DLTensor;
 
+/// DLPack: a DLTensor with its producer's context and the deleter the consumer calls exactly once.
 typedef struct DLManagedTensor {
     DLTensor dl_tensor;
     void* manager_ctx;                          // the producer's; opaque to the consumer

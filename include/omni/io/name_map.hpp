@@ -16,6 +16,7 @@ namespace omni::io {
 
 enum class map_op { rename, reshape, transpose, chunk, zeros };
 
+/// One rule of a checkpoint family's name map: the module names it fills, the file key it reads and the op (rename, reshape, transpose, chunk, zeros) applied on the way.
 struct NameMapEntry {
     std::string to;    // module name pattern
     std::string from;  // file key pattern (unused by zeros)
@@ -23,6 +24,7 @@ struct NameMapEntry {
     std::int64_t axis = 0, part = 0, parts = 1;  // chunk: part `part` of `parts` along `axis`
 };
 
+/// A checkpoint family's declarative table from foreign names to omni's module names, used by load_weights.
 struct NameMap {
     std::string family;  // named in errors ("open_clip ViT")
     std::vector<NameMapEntry> entries;
@@ -71,8 +73,8 @@ inline std::string fill_name(const std::string& pattern, const std::vector<std::
 }
 }  // namespace detail
 
-// Where a module tensor comes from under a map: the entry (null: none matched, the name itself)
-// and the file key.
+/// Where a module tensor comes from under a map: the entry (null: none matched, the name itself)
+/// and the file key.
 struct MappedName {
     const NameMapEntry* entry = nullptr;
     std::string key;

@@ -144,8 +144,8 @@ private:
 };
 }  // namespace detail
 
-// A whole safetensors file, tensors by name. Read with the default options, tensors whose bytes
-// are aligned borrow a private mapping of the file instead of a copy (see read_safetensors).
+/// A whole safetensors file, tensors by name. Read with the default options, tensors whose bytes
+/// are aligned borrow a private mapping of the file instead of a copy (see read_safetensors).
 class Safetensors {
 public:
     std::map<std::string, Tensor<cpu>> tensors;
@@ -160,6 +160,7 @@ public:
     }
 };
 
+/// How read_safetensors reads: mapped or copied, and whether F16/BF16 become f32.
 struct SafetensorsReadOptions {
     // Map the file and let aligned tensors borrow the mapping (zero copy); false reads a copy of
     // every tensor through a stream. A tensor whose data offset is not a multiple of its element

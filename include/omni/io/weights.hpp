@@ -40,13 +40,14 @@ template <nn::module M> void save_weights(M& m, const std::string& path, const s
     write_safetensors(path, state_dict(m), metadata);
 }
 
-// A renaming between file keys and module names: the module tensor `to + rest` is read from the
-// file key `from + rest`. {"visual.", ""} loads the "visual." tower of a CLIP file into a ViT,
-// {"model.", ""} strips a wrapper's prefix, {"fc.", "head."} renames one submodule.
+/// A renaming between file keys and module names: the module tensor `to + rest` is read from the
+/// file key `from + rest`. {"visual.", ""} loads the "visual." tower of a CLIP file into a ViT,
+/// {"model.", ""} strips a wrapper's prefix, {"fc.", "head."} renames one submodule.
 struct PrefixRule {
     std::string from, to;
 };
 
+/// How load_weights matches file keys to module names: strict or not, and prefix rules.
 struct LoadOptions {
     bool strict = true;  // every module tensor must be in the file (extra file tensors are always allowed)
     std::vector<PrefixRule> rules;  // the first rule whose `to` starts the name applies; none: the name itself
