@@ -6,6 +6,7 @@
 #include "omni/nn/adapters/low_rank_delta.hpp"
 #include "omni/nn/adapters/sbora.hpp"
 #include "omni/nn/attention.hpp"
+#include "omni/nn/bert.hpp"
 #include "omni/nn/conv1d.hpp"
 #include "omni/nn/decoder_layer.hpp"
 #include "omni/nn/dropout.hpp"

@@ -124,5 +124,12 @@ int main(int argc, char** argv) {
         " \"per_colour\": {\"red\": 3}, \"nested\": {\"7\": [{\"rate\": 1, \"range\": [0, 1]}]},\n"
         " \"inner\": {\"rate\": 0.25, \"scale\": 3, \"range\": [0.1, 0.9]}}\n");
     put(out / "options" / "override", std::string("inner.range=[0.5, 1]"));
+
+    put(out / "json" / "config.json",
+        "{\"architectures\": [\"BertModel\"], \"hidden_size\": 384, \"layer_norm_eps\": 1e-12,\n"
+        " \"model_type\": \"bert\", \"torch_dtype\": \"float32\", \"use_cache\": true, \"x\": null}\n");
+    put(out / "json" / "tokenizer_config.json",
+        "{\"do_lower_case\": false, \"strip_accents\": null, \"unk_token\": \"[UNK]\",\n"
+        " \"name\": \"caf\\u00e9 \\ud83d\\ude00\", \"max_seq_length\": 256}\n");
     return 0;
 }

@@ -28,6 +28,7 @@
 
 namespace omni::data {
 
+/// The rates of the two text views (see the top of this header): masking, deletion, and view 2's stronger rates and swaps.
 struct TextAugmentOptions {
     double p_mask = 0.15;              // view 1 mask rate (code default; paper: "random token masking")
     double p_delete = 0.10;            // view 1 delete rate, so deletes fall in [0.15, 0.25)

@@ -17,6 +17,7 @@
 
 namespace omni::data {
 
+/// A word-level vocabulary with five specials, for small templated languages (the clip set's questions and answers).
 class WordVocab {
 public:
     static constexpr std::int64_t pad = 0, eos = 1, media = 2, sep = 3, unk = 4;

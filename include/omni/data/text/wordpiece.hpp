@@ -1,8 +1,10 @@
 #pragma once
-// BERT WordPiece tokeniser, uncased: text -> token ids [CLS] ... [SEP] padded with [PAD] to a
-// fixed length, with the attention mask; a batch becomes int64 ids [B, L] and a bool mask [B, L].
-// Equal to Hugging Face tokenizers' BertWordPieceTokenizer(vocab, lowercase=True), which
-// tests/data/wordpiece_parity_test.cpp checks token for token:
+// BERT WordPiece tokeniser: text -> token ids [CLS] ... [SEP] padded with [PAD] to a fixed length,
+// with the attention mask; a batch becomes int64 ids [B, L] and a bool mask [B, L]. Uncased by
+// default, equal to Hugging Face tokenizers' BertWordPieceTokenizer(vocab, lowercase=True), which
+// tests/data/wordpiece_parity_test.cpp checks token for token; cased (lowercase = false, no accent
+// stripping: unicode_cased.hpp) as a tokenizer_config.json asks, checked by
+// tests/parity/bert_parity_test.cpp against transformers' BertTokenizerFast:
 //  - the special tokens of the vocabulary ([PAD] [UNK] [CLS] [SEP] [MASK]) written literally in
 //    the text become that token (case-sensitive, anywhere, even inside a word);
 //  - the rest goes through BERT's basic tokeniser (unicode.hpp), then each word through greedy
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,37 +26,67 @@
 
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/core/error.hpp"
+#include "omni/core/json.hpp"
 #include "omni/core/linkage.hpp"
 #include "omni/data/text/unicode.hpp"
+#include "omni/data/text/unicode_cased.hpp"
 #include "omni/policy/cpu.hpp"
 #include "omni/tensor/tensor.hpp"
 
 namespace omni::data {
 
+/// How WordPiece splits words and normalises text (BERT's rules, Hugging Face's option names).
 struct WordPieceOptions {
     std::size_t max_input_chars_per_word = 100;  // longer words become one [UNK] (BERT's rule)
     std::string continuation_prefix = "##";
     bool match_special_tokens = true;  // "[MASK]" in the text is the mask token, as in tokenizers
+    // BertNormalizer's switches under their tokenizer_config.json names (read_tokenizer_config).
+    // Two combinations exist in practice and are supported: uncased (lower-case and strip accents,
+    // the default) and cased (neither); strip_accents unset follows lowercase, as in HF.
+    bool lowercase = true;               // do_lower_case
+    std::optional<bool> strip_accents = std::nullopt;  // strip_accents (null: = lowercase)
+    bool tokenize_chinese_chars = true;  // each CJK ideograph a word of its own
 };
 
-// One encoded text: ids of length max_len and mask (1 for [CLS], the tokens and [SEP], 0 for pads).
+// Options from a Hugging Face tokenizer_config.json: do_lower_case, strip_accents and
+// tokenize_chinese_chars where the file has them (null or absent: base's value; HF's
+// BertTokenizer defaults are base's defaults). io_error naming the file on a bad value.
+inline WordPieceOptions read_tokenizer_config(const std::string& path, WordPieceOptions base = {}) {
+    const json::Value cfg = json::read_file(path);
+    if (cfg.type != json::kind::object) throw io_error("read_tokenizer_config", path + ": expected a JSON object, got another value");
+    if (const auto v = json::get_bool(cfg, "do_lower_case", path)) base.lowercase = *v;
+    if (cfg.find("strip_accents")) base.strip_accents = json::get_bool(cfg, "strip_accents", path);
+    if (const auto v = json::get_bool(cfg, "tokenize_chinese_chars", path)) base.tokenize_chinese_chars = *v;
+    return base;
+}
+
+/// One encoded text: ids of length max_len and mask (1 for [CLS], the tokens and [SEP], 0 for pads).
 struct Encoding {
     std::vector<std::int64_t> ids;
     std::vector<std::uint8_t> attention_mask;
 };
 
-// A batch: ids int64 [B, L], attention_mask bool [B, L].
+/// A batch: ids int64 [B, L], attention_mask bool [B, L].
 struct BatchEncoding {
     Tensor<cpu> ids;
     Tensor<cpu> attention_mask;
 };
 
-// Immutable once built: every method is const and safe to call from several threads at once.
+/// BERT's WordPiece tokeniser over a vocab.txt: text -> [CLS] ids [SEP], padded, with the mask.
+/// Immutable once built: every method is const and safe to call from several threads at once.
 class WordPiece {
 public:
     // Reads a vocab.txt: one token per line, id = line number (0-based), trailing ASCII whitespace
     // trimmed, a later duplicate overriding an earlier one (as tokenizers' reader does).
     static WordPiece from_file(const std::string& path, WordPieceOptions options = {});
+
+    // A Hugging Face tokenizer folder: dir/vocab.txt, with options from dir/tokenizer_config.json
+    // when it exists (read_tokenizer_config over base), base alone otherwise.
+    static WordPiece from_pretrained(const std::string& dir, WordPieceOptions base = {}) {
+        const std::string config = dir + "/tokenizer_config.json";
+        if (std::ifstream(config).good()) base = read_tokenizer_config(config, base);
+        return from_file(dir + "/vocab.txt", std::move(base));
+    }
 
     // From tokens in id order (tests, or a vocabulary built in memory).
     explicit WordPiece(std::vector<std::string> tokens, WordPieceOptions options = {},
@@ -65,6 +98,7 @@ public:
     std::int64_t sep_id() const { return sep_; }
     std::int64_t pad_id() const { return pad_; }
     std::int64_t mask_id() const { return mask_; }  // -1 when the vocabulary has no [MASK]
+    const WordPieceOptions& options() const { return options_; }
 
     // The id of a vocabulary entry exactly as written ("##ing" for a continuation), or -1.
     std::int64_t token_to_id(std::string_view token) const {
@@ -223,6 +257,12 @@ OMNI_LIB_INLINE WordPiece WordPiece::from_file(const std::string& path, WordPiec
 
 OMNI_LIB_INLINE WordPiece::WordPiece(std::vector<std::string> tokens, WordPieceOptions options, const char* op) : options_(std::move(options)) {
     if (tokens.empty()) throw value_error(op, "expected a non-empty vocabulary, got 0 tokens");
+    const bool strip = options_.strip_accents.value_or(options_.lowercase);
+    if (strip != options_.lowercase || (options_.lowercase && !options_.tokenize_chinese_chars))
+        throw value_error(op, std::string("expected uncased (lowercase, strip_accents, tokenize_chinese_chars) or cased (no lowercase, "
+                                          "no strip_accents) normalisation, got lowercase ") +
+                                  (options_.lowercase ? "true" : "false") + ", strip_accents " + (strip ? "true" : "false") +
+                                  ", tokenize_chinese_chars " + (options_.tokenize_chinese_chars ? "true" : "false"));
     const std::string_view prefix = options_.continuation_prefix;
     for (std::size_t id = 0; id < tokens.size(); ++id) {
         std::string& t = tokens[id];
@@ -337,7 +377,8 @@ OMNI_LIB_INLINE void WordPiece::tokenize_into(std::string_view text, std::vector
 OMNI_LIB_INLINE void WordPiece::tokenize_plain(std::string_view text, std::vector<std::int64_t>& ids, unicode::Words& words) const {
     if (text.empty()) return;
     words.clear();
-    unicode::basic_tokenize(text, words);
+    if (options_.lowercase) unicode::basic_tokenize(text, words);
+    else unicode::basic_tokenize_cased(text, words, options_.tokenize_chinese_chars);
     for (std::size_t w = 0; w < words.size(); ++w) wordpiece(words[w], ids);
 }
 
