@@ -31,7 +31,12 @@ struct Regression {
     Regression() {
         omni::Generator g(7);
         x = D::randn({32, 4}, g);
-        y = omni::add(omni::matmul(x, D::randn({2, 4}, g), false, true), D::randn({32, 2}, g, omni::dtype::f32, 0, 0.1));
+        // One draw per statement: two draws as arguments of one call come in whichever order the
+        // compiler evaluates them (g++ right to left, clang left to right), and with the other data
+        // the loss of CountsStepsOrEpochsAndCallsEpochHooks does not fall under clang. g++'s order.
+        const D noise = D::randn({32, 2}, g, omni::dtype::f32, 0, 0.1);
+        const D w = D::randn({2, 4}, g);
+        y = omni::add(omni::matmul(x, w, false, true), noise);
     }
     V loss(omni::nn::Linear<A>& m, const std::vector<std::int64_t>& rows) const {
         const D ids = D::from_data(rows, {static_cast<std::int64_t>(rows.size())});
@@ -196,6 +201,28 @@ TEST(Loop, ANonFiniteLossOrGradientStopsTheRunAndKeepsTheLastCheckpoint) {
     fs::remove_all(dir);
 }
 
+TEST(Loop, AnomalyModeNamesTheOpThatMadeTheFirstNonFiniteGradient) {
+    const Regression data;
+    auto o = base;
+    o.detect_anomaly = true;
+    Trainee r;
+    auto h = r.hooks(data);
+    const auto step = h.step;
+    h.step = [&](const train::StepContext& c) {
+        if (c.step < 2) return step(c);
+        return train::StepLoss<omni::cpu>{omni::sqrt(omni::sum(omni::square(omni::mul(r.model.weight, 0.0)))), 8};  // d sqrt(0) = inf
+    };
+    try {
+        train::run_loop(r.model, r.opt, r.gen, o, h);
+        ADD_FAILURE() << "anomaly mode must stop at the op";
+    } catch (const omni::anomaly_error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("anomaly_error: sqrt: backward produced 1 +inf"), std::string::npos) << what;
+        EXPECT_NE(what.find("(train::train, step 2)"), std::string::npos) << what;
+    }
+    EXPECT_FALSE(omni::anomaly_enabled());  // the loop's guard ends with it
+}
+
 TEST(Loop, EveryIdentityOptionAndTheModelShapeRefuseAnOldCheckpoint) {
     const fs::path dir = temp_dir("identity");
     const Regression data;
@@ -241,7 +268,7 @@ TEST(Loop, EveryIdentityOptionAndTheModelShapeRefuseAnOldCheckpoint) {
     EXPECT_THROW(train::run_loop(wider, opt, g, o, hw), omni::value_error);
     // Local options (progress, label, when to stop or save) resume the same run.
     auto local = o;
-    local.stop_after = 0, local.checkpoint_every = 5, local.label = "renamed";
+    local.stop_after = 0, local.checkpoint_every = 5, local.label = "renamed", local.detect_anomaly = true;
     Trainee same;
     EXPECT_EQ(train::run_loop(same.model, same.opt, same.gen, local, same.hooks(data)).resumed_from, 2);
     fs::remove_all(dir);
@@ -255,7 +282,7 @@ struct Forgetful {
 
 TEST(RunIdentity, AVisitThatMissesAFieldIsRefusedAndValuesPrintExactly) {
     EXPECT_EQ(omni::train::detail::field_count<Forgetful>(), 2u);
-    EXPECT_EQ(omni::train::detail::field_count<train::LoopOptions>(), 16u);
+    EXPECT_EQ(omni::train::detail::field_count<train::LoopOptions>(), 17u);
     EXPECT_THROW(omni::train::RunIdentity().options("forgetful", Forgetful{}), omni::value_error);
     EXPECT_NO_THROW(omni::train::check_visits_every_field(base, "loop"));
     EXPECT_NE(train::canonical(1e-4), train::canonical(1.0000000001e-4));

@@ -166,7 +166,7 @@ TEST(OptionsFile, AbsentFieldsKeepTheirValuesAndContainersAreReplaced) {
 TEST(OptionsFile, LoopOptionsRoundTripThroughAFile) {
     train::LoopOptions o{.steps = 1000, .epochs = 3, .batches_per_epoch = 17, .accumulate = 4, .lr = 3e-4, .min_lr = 1e-7, .warmup = 0.05,
                          .unit = train::schedule_unit::epoch, .clip_grad_norm = 1.0, .checkpoint = "run/ckpt.bin", .checkpoint_every = 50,
-                         .resume = false, .numerics = train::on_other_numerics::restart, .stop_after = 5, .progress = nullptr, .label = "pretrain"};
+                         .resume = false, .numerics = train::on_other_numerics::restart, .stop_after = 5, .progress = nullptr, .label = "pretrain", .detect_anomaly = true};
     const auto dir = std::filesystem::temp_directory_path() / ("omni_options_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto file = dir / "loop.json";

@@ -9,8 +9,9 @@
 
 namespace omni {
 
-// The device policy under P: P itself, or the policy autodiff<P> decorates.
+/// The device policy under P: P itself, or the policy autodiff<P> decorates.
 template <class P> struct device_of { using type = P; };
+/// autodiff<P> runs on P.
 template <class P> struct device_of<autodiff<P>> { using type = P; };
 template <class P> using device_of_t = typename device_of<P>::type;
 

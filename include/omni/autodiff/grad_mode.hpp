@@ -12,7 +12,7 @@ inline bool& grad_mode_flag() {
 
 inline bool grad_enabled() { return detail::grad_mode_flag(); }
 
-// RAII: no recording in this thread while alive (nests; restores the previous mode).
+/// RAII: no recording in this thread while alive (nests; restores the previous mode).
 class no_grad {
 public:
     no_grad() : prev_(detail::grad_mode_flag()) { detail::grad_mode_flag() = false; }
@@ -24,7 +24,7 @@ private:
     bool prev_;
 };
 
-// RAII: recording on again inside a no_grad scope.
+/// RAII: recording on again inside a no_grad scope.
 class enable_grad {
 public:
     enable_grad() : prev_(detail::grad_mode_flag()) { detail::grad_mode_flag() = true; }

@@ -13,6 +13,7 @@
 
 namespace omni {
 
+/// Finite-difference step, tolerances and seed of gradcheck.
 struct GradcheckOptions {
     double eps = 1e-6;   // finite-difference step
     double atol = 1e-5;  // pass when |analytic - numeric| <= atol + rtol * |numeric|
@@ -20,6 +21,7 @@ struct GradcheckOptions {
     std::uint64_t seed = 1234;
 };
 
+/// What gradcheck found: pass or fail, the largest error and the worst element of each failing input.
 struct GradcheckResult {
     bool ok = true;
     double max_abs_error = 0;

@@ -32,6 +32,8 @@ template <class P> Var<P> concat(const std::vector<Var<P>>& parts, std::int64_t 
     std::vector<Tensor<P>> values;
     for (const auto& p : parts) values.push_back(p.value());
     Tensor<P> out = concat(values, axis);
+    if (anomaly_enabled()) [[unlikely]]
+        ad::check_forward("concat", out, parts);  // the one taped op that records its node itself
     if (!grad_enabled()) return Var<P>(out);
     auto node = std::make_shared<ad::Node<P>>();
     std::vector<std::int64_t> sizes;

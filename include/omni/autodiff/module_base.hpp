@@ -6,7 +6,7 @@
 
 namespace omni::nn {
 
-// Where a module sits in the model (for error messages) and its mode.
+/// Where a module sits in the model (for error messages) and its mode.
 struct Module {
     std::string path;  // dotted PyTorch-style path, e.g. "blocks.3.attn"; set by name_modules()
     bool training = true;

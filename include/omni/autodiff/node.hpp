@@ -10,6 +10,7 @@
 
 namespace omni::ad {
 
+/// One taped op: its name, the nodes of its inputs and its backward; a leaf accumulates its gradient.
 template <class P> struct Node {
     using Backward = std::function<std::vector<Tensor<P>>(const Tensor<P>& grad_out)>;
 

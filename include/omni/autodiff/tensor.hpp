@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "omni/autodiff/anomaly.hpp"
 #include "omni/autodiff/grad_mode.hpp"
 #include "omni/autodiff/node.hpp"
 #include "omni/backend/elementwise.hpp"
@@ -14,6 +15,7 @@
 
 namespace omni {
 
+/// Policy tag: P with reverse-mode autodiff; a Tensor<autodiff<P>> (Var) records the ops it takes part in.
 template <device_policy P> struct autodiff {
     using inner = P;
     static constexpr const char* name = "autodiff";
@@ -22,6 +24,7 @@ template <device_policy P> struct autodiff {
 template <class T> inline constexpr bool is_autodiff_v = false;
 template <class P> inline constexpr bool is_autodiff_v<autodiff<P>> = true;
 
+/// A taped tensor (Var<P>): a Tensor<P> value, and when it needs a gradient, the node that made it.
 template <class P> class Tensor<autodiff<P>> {
 public:
     using policy = autodiff<P>;
@@ -168,9 +171,12 @@ namespace ad {
 
 // Records `out` as the result of op on `inputs` with the given backward, or returns it as a
 // constant when grad mode is off or no input needs a gradient. back(g) returns one gradient
-// per input (undefined where that input needs none).
+// per input (undefined where that input needs none). Every taped op passes here, so this is
+// where anomaly mode checks forward outputs.
 template <class P, class F>
 Tensor<autodiff<P>> record(const char* op, Tensor<P> out, std::initializer_list<const Tensor<autodiff<P>>*> inputs, F&& back) {
+    if (anomaly_enabled()) [[unlikely]]
+        check_forward(op, out, inputs);
     if (!grad_enabled()) return Tensor<autodiff<P>>(std::move(out));
     bool any = false;
     for (auto* in : inputs) any = any || in->requires_grad();
@@ -249,9 +255,12 @@ template <class P> void Tensor<autodiff<P>>::backward(const Tensor<P>& grad_out,
             throw autodiff_error("backward", std::string("the graph through '") + n->op +
                                                  "' was already freed by a previous backward (pass retain_graph = true)");
         std::vector<Tensor<P>> gs = n->backward(g);
+        const bool anomaly = anomaly_enabled();
         for (std::size_t i = 0; i < n->inputs.size() && i < gs.size(); ++i) {
             ad::Node<P>* in = n->inputs[i].get();
             if (!in || !gs[i].defined()) continue;
+            if (anomaly) [[unlikely]]
+                ad::check_backward(n->op, g, i, gs[i]);
             if (!(gs[i].shape() == in->shape))
                 throw autodiff_error(n->op, "backward produced a gradient of shape " + gs[i].shape().str() + " for an input of shape " +
                                                 in->shape.str());

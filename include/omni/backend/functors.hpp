@@ -88,8 +88,9 @@ template <binary_op Op, class T> OMNI_HD inline T binary_fwd(T a, T b) {
     else if constexpr (Op == binary_op::sub) return a - b;
     else if constexpr (Op == binary_op::mul) return a * b;
     else if constexpr (Op == binary_op::div) return a / b;
-    else if constexpr (Op == binary_op::maximum) return a > b ? a : b;
-    else return a < b ? a : b;
+    // A NaN on either side wins (torch.maximum / minimum); `a != a` is false for integers.
+    else if constexpr (Op == binary_op::maximum) return (a > b || a != a) ? a : b;
+    else return (a < b || a != a) ? a : b;
 }
 
 template <class F> decltype(auto) dispatch_binary(binary_op op, F&& f) {
@@ -104,8 +105,14 @@ template <class F> decltype(auto) dispatch_binary(binary_op op, F&& f) {
 }
 
 template <class T> OMNI_HD inline T scalar_fwd(scalar_op op, T x, T s) {
-    using std::pow;
-    return op == scalar_op::add ? x + s : op == scalar_op::mul ? x * s : T(pow(x, s));
+    using std::pow, std::sqrt;
+    if (op == scalar_op::add) return x + s;
+    if (op == scalar_op::mul) return x * s;
+    // torch.pow takes exponents +-0.5 as sqrt / rsqrt, which differ from C's pow at -0 and -inf:
+    // pow(-inf, 0.5) is NaN there (C: +inf), pow(-0, -0.5) is -inf (C: +inf).
+    if (s == T(0.5)) return sqrt(x);
+    if (s == T(-0.5)) return T(1) / sqrt(x);
+    return T(pow(x, s));
 }
 
 template <class T> OMNI_HD inline bool compare_fwd(compare_op op, T a, T b) {

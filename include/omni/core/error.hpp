@@ -30,6 +30,7 @@ OMNI_DEFINE_ERROR(dtype_error)   ///< an element type the op does not accept
 OMNI_DEFINE_ERROR(device_error)  ///< a device is missing or a device call failed
 OMNI_DEFINE_ERROR(io_error)      ///< a file could not be read or written
 OMNI_DEFINE_ERROR(autodiff_error) ///< misuse of the tape (backward twice, non-scalar root, ...)
+OMNI_DEFINE_ERROR(anomaly_error)  ///< a NaN or an infinity an op produced under anomaly mode (omni::detect_anomaly)
 #undef OMNI_DEFINE_ERROR
 
 }  // namespace omni

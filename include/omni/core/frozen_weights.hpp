@@ -24,6 +24,7 @@ inline FrozenWeightsState& frozen_weights_state() {
 }
 }  // namespace detail
 
+/// RAII scope promising that matmul operands are not written while it is open, so backends may cache prepared weights.
 class frozen_weights {
 public:
     frozen_weights() {

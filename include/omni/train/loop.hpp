@@ -6,7 +6,8 @@
 // clipping (optim/clip.hpp), the progress line, atomic checkpoints and resume (io/checkpoint.hpp,
 // refused when the run's identity differs, train/run_identity.hpp), and the NaN stop: a
 // non-finite loss or gradient throws value_error naming the step before the optimiser moves, and
-// leaves the last checkpoint as it was.
+// leaves the last checkpoint as it was. `detect_anomaly` runs the steps in anomaly mode
+// (autodiff/anomaly.hpp), so the run stops at the first op that makes a NaN or an infinity instead.
 //
 //   optim::AdamW<cpu> opt(optim::nn_param_groups(model, 0.1), {.lr = 1e-3, .weight_decay = 0.1});
 //   Generator gen(seed);
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,12 +60,14 @@ struct LoopOptions {
     std::int64_t stop_after = 0;          // > 0: return after this many steps of this call (time slicing)
     std::FILE* progress = stderr;         // nullptr: silent
     std::string label = "train";          // starts the progress line; errors name train::<label>
+    bool detect_anomaly = false;          // anomaly mode for the steps: anomaly_error names the first op making NaN or inf
 
     template <class V> void visit(V& v) const {
         v("steps", steps), v("epochs", epochs), v("batches_per_epoch", batches_per_epoch), v("accumulate", accumulate);
         v("lr", lr), v("min_lr", min_lr), v("warmup", warmup), v("unit", unit), v("clip_grad_norm", clip_grad_norm);
         v.local("checkpoint", checkpoint), v.local("checkpoint_every", checkpoint_every), v.local("resume", resume);
         v.local("numerics", numerics), v.local("stop_after", stop_after), v.local("progress", progress), v.local("label", label);
+        v.local("detect_anomaly", detect_anomaly);  // local: it changes no number, so a run resumes with it on or off
     }
 };
 
@@ -209,6 +213,8 @@ LoopResult run_loop(M& model, optim::AdamW<P>& opt, Generator& gen, const LoopOp
 
     const std::int64_t end = o.stop_after > 0 ? std::min(total, state.step + o.stop_after) : total;
     Progress progress(o.label, end - state.step, o.progress);
+    std::optional<omni::detect_anomaly> anomaly;
+    if (o.detect_anomaly) anomaly.emplace();
     for (std::int64_t step = state.step; step < end; ++step) {
         const std::int64_t epoch = step / per_epoch, k = step % per_epoch;
         if (k == 0) {
@@ -218,7 +224,7 @@ LoopResult run_loop(M& model, optim::AdamW<P>& opt, Generator& gen, const LoopOp
         double value = 0;
         std::int64_t samples = 0;
         std::int32_t tag = -1;
-        for (std::int64_t micro = 0; micro < o.accumulate; ++micro) {
+        for (std::int64_t micro = 0; micro < o.accumulate; ++micro) try {
             const StepLoss<P> r = hooks.step(StepContext{step, epoch, k * o.accumulate + micro, micro, gen});
             const double v = r.loss.template item<double>();
             if (!std::isfinite(v))
@@ -234,6 +240,9 @@ LoopResult run_loop(M& model, optim::AdamW<P>& opt, Generator& gen, const LoopOp
             }
             samples += r.samples;
             tag = r.tag;
+        } catch (const anomaly_error& e) {  // the op said what it made; add where in the run
+            const std::string head = std::string("anomaly_error: ") + e.op() + ": ";
+            throw anomaly_error(e.op(), std::string(e.what()).substr(head.size()) + " (" + op + ", step " + std::to_string(step) + ")");
         }
         const double norm = o.clip_grad_norm > 0 ? optim::clip_grad_norm(opt.groups, o.clip_grad_norm) : detail::grad_norm(opt.groups);
         if (!std::isfinite(norm))

@@ -26,7 +26,8 @@ OMNI_KERNELS_INLINE void layer_norm_kernels<cpu>::forward(const KernelView& x, c
                 for (std::int64_t i = 0; i < D; ++i) s += xr[i];
                 const double mu = s / D;
                 for (std::int64_t i = 0; i < D; ++i) ss += (xr[i] - mu) * (xr[i] - mu);
-                const double rs = 1.0 / std::sqrt(ss / D + eps);
+                // A variance past double's range gives NaN as in PyTorch, not rstd 0 and a row of b.
+                const double rs = std::isinf(ss) ? std::nan("") : 1.0 / std::sqrt(ss / D + eps);
                 mean.as<T>()[r] = static_cast<T>(mu);
                 rstd.as<T>()[r] = static_cast<T>(rs);
                 const T m = static_cast<T>(mu), q = static_cast<T>(rs);

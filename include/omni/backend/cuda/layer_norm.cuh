@@ -23,7 +23,9 @@ __global__ void layer_norm_forward_kernel(const T* x, const T* w, const T* b, do
         const double mu = row_sum(s) / D;
         double ss = 0;
         for (std::int64_t i = threadIdx.x; i < D; i += blockDim.x) ss += (xr[i] - mu) * (xr[i] - mu);
-        const double rs = 1.0 / sqrt(row_sum(ss) / D + eps);
+        const double sq = row_sum(ss);
+        // As the CPU kernel: a variance past double's range is NaN (macros: numeric_limits is host-only here).
+        const double rs = sq == static_cast<double>(INFINITY) ? static_cast<double>(NAN) : 1.0 / sqrt(sq / D + eps);
         if (threadIdx.x == 0) {
             mean[r] = static_cast<T>(mu);
             rstd[r] = static_cast<T>(rs);
