@@ -75,7 +75,8 @@ TEST(Gradcheck, Conv1dStridedPadded) {
     omni::Generator g(5);
     const V x(D::randn({2, 3, 9}, g, omni::dtype::f64), true), w(D::randn({4, 3, 3}, g, omni::dtype::f64), true),
         b(D::randn({4}, g, omni::dtype::f64), true);
-    for (auto [s, p] : {std::pair<std::int64_t, std::int64_t>{1, 1}, {2, 1}, {3, 0}, {2, 2}}) {
+    for (const auto& sp : {std::pair<std::int64_t, std::int64_t>{1, 1}, {2, 1}, {3, 0}, {2, 2}}) {
+        const std::int64_t s = sp.first, p = sp.second;  // not a structured binding: clang before 16 cannot capture one
         const auto r = omni::gradcheck<omni::cpu>([s, p](const In& in) { return omni::conv1d(in[0], in[1], in[2], s, p); }, {x, w, b});
         EXPECT_TRUE(r.ok) << "stride " << s << " padding " << p << ": " << r.message;
     }

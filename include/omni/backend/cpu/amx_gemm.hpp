@@ -224,13 +224,10 @@ inline PackCache& pack_cache() {
     return c;
 }
 
-// B packed: from the cache inside a frozen_weights scope, freshly otherwise.
-inline std::shared_ptr<const Buffer> packed_b(const GemmArgs& g, const float* b, std::int64_t KB, std::int64_t NB) {
-    const auto pack = [&] {
-        auto buf = std::make_shared<Buffer>(NB * KB * 512);
-        parallel_for(NB, KB * 512, [&](std::int64_t n0, std::int64_t n1) { pack_b(b, g.b_rs, g.b_cs, g.k, g.n, KB, n0, n1, buf->p); });
-        return std::shared_ptr<const Buffer>(std::move(buf));
-    };
+// The cache itself, apart from the AMX packing so that it runs (and is tested from many threads,
+// tests/threads/thread_safety_test.cpp) on any CPU: B's packed form from the cache inside a
+// frozen_weights scope, else pack() (which returns std::shared_ptr<const Buffer>).
+template <class Pack> std::shared_ptr<const Buffer> cached_b(const GemmArgs& g, const float* b, Pack&& pack) {
     PackCache& c = pack_cache();
     const bool frozen = frozen_weights::active();
     const std::uint64_t epoch = frozen_weights::epoch();
@@ -256,6 +253,15 @@ inline std::shared_ptr<const Buffer> packed_b(const GemmArgs& g, const float* b,
         c.bytes += tiles->bytes;
     }
     return tiles;
+}
+
+// B packed: from the cache inside a frozen_weights scope, freshly otherwise.
+inline std::shared_ptr<const Buffer> packed_b(const GemmArgs& g, const float* b, std::int64_t KB, std::int64_t NB) {
+    return cached_b(g, b, [&] {
+        auto buf = std::make_shared<Buffer>(NB * KB * 512);
+        parallel_for(NB, KB * 512, [&](std::int64_t n0, std::int64_t n1) { pack_b(b, g.b_rs, g.b_cs, g.k, g.n, KB, n0, n1, buf->p); });
+        return std::shared_ptr<const Buffer>(std::move(buf));
+    });
 }
 
 }  // namespace detail

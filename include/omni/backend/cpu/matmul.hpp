@@ -5,6 +5,9 @@
 // float32_matmul_precision() == bf16, large float32 products go to AMX tiles (amx_gemm.hpp).
 #include <Eigen/Core>
 #include <type_traits>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "omni/backend/cpu/amx_gemm.hpp"
 #include "omni/backend/cpu/kernels.hpp"
@@ -41,6 +44,31 @@ template <class T> void one(const GemmArgs& g, std::int64_t bi) {
     else with_b(MapC<T, Eigen::ColMajor>(a, g.m, g.k, Eigen::OuterStride<>(g.a_cs)));
 }
 
+/// Eigen's GEMM threads for one product. Eigen::setNbThreads writes a plain static int that every
+/// product reads: a data race when matmuls run on several threads at once (ThreadSanitizer finds
+/// it, tests/threads/thread_safety_test.cpp). With that setting left at its default, Eigen asks
+/// omp_get_max_threads(), which is the calling thread's own: so the count is set there for the
+/// product and restored after, and no other thread sees it.
+class EigenThreads {
+public:
+    explicit EigenThreads([[maybe_unused]] int n) {
+#ifdef _OPENMP
+        prev_ = omp_get_max_threads();
+        if (n != prev_) omp_set_num_threads(n);
+#endif
+    }
+    ~EigenThreads() {
+#ifdef _OPENMP
+        if (omp_get_max_threads() != prev_) omp_set_num_threads(prev_);
+#endif
+    }
+    EigenThreads(const EigenThreads&) = delete;
+    EigenThreads& operator=(const EigenThreads&) = delete;
+
+private:
+    [[maybe_unused]] int prev_ = 1;
+};
+
 // Smaller products stay fp32: packing into tiles would cost more than it saves.
 inline bool amx_worth_it(const GemmArgs& g) { return g.m >= 32 && g.n >= 32 && g.k >= 32 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
 
@@ -63,7 +91,7 @@ OMNI_KERNELS_INLINE void matmul_kernels<cpu>::gemm(const GemmArgs& g) {
                 for (std::int64_t i = b; i < e; ++i) one<T>(g, i);
             });
         } else {
-            Eigen::setNbThreads(num_threads());
+            const backend::cpu::gemm_eigen::EigenThreads threads(num_threads());
             for (std::int64_t i = 0; i < g.batch; ++i) one<T>(g, i);
         }
     });
