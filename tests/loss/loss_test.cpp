@@ -49,6 +49,14 @@ TEST(CrossEntropy, MatchesDefinitionAndSmoothing) {
     EXPECT_NEAR(loss::cross_entropy(logits, t, 0.1).item<double>(), 0.9 * (l0 + l1) / 2 + 0.1 * (m0 + l1) / 2, 1e-12);
     EXPECT_THROW(loss::cross_entropy(logits, D::from_data<std::int64_t>({0}, {1})), omni::shape_error);
     EXPECT_THROW(loss::cross_entropy(logits, D::from_data<std::int64_t>({3, 0}, {2})), omni::index_error);
+    // Issue 28: an error from an op inside names the function the user called, the inner op after it.
+    try {
+        loss::cross_entropy(logits, D::from_data<std::int64_t>({3, 0}, {2}));
+        ADD_FAILURE() << "no error";
+    } catch (const omni::index_error& e) {
+        EXPECT_EQ(e.op(), "cross_entropy");
+        EXPECT_EQ(std::string(e.what()).rfind("index_error: cross_entropy: in gather: ", 0), 0u) << e.what();
+    }
     expect_gradcheck([t](const In& v) { return loss::cross_entropy(v[0], V(t), 0.2); }, {param({2, 3})});
 }
 

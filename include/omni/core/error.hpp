@@ -33,4 +33,25 @@ OMNI_DEFINE_ERROR(autodiff_error) ///< misuse of the tape (backward twice, non-s
 OMNI_DEFINE_ERROR(anomaly_error)  ///< a NaN or an infinity an op produced under anomaly mode (omni::detect_anomaly)
 #undef OMNI_DEFINE_ERROR
 
+/// Runs the body of a composite op (cross_entropy is log_softmax, gather and mean): an error that
+/// an op inside raises is rethrown as the same kind under the composite's name, the inner op kept
+/// in the message ("index_error: cross_entropy: in gather: expected indices in [0, 3), got 5"), so
+/// the user reads the name of the function they called.
+template <class F> decltype(auto) as_op(const char* op, F&& body) {
+    try {
+        return body();
+    } catch (const error& e) {
+        if (e.op() == op) throw;
+        const std::string what = e.what();
+        const std::size_t at = what.find(": " + e.op() + ": ");
+        const std::string detail = "in " + e.op() + ": " + (at == std::string::npos ? what : what.substr(at + e.op().size() + 4));
+#define OMNI_RETHROW_AS(name) \
+        if (dynamic_cast<const name*>(&e)) throw name(op, detail);
+        OMNI_RETHROW_AS(shape_error) OMNI_RETHROW_AS(value_error) OMNI_RETHROW_AS(index_error) OMNI_RETHROW_AS(dtype_error)
+        OMNI_RETHROW_AS(device_error) OMNI_RETHROW_AS(io_error) OMNI_RETHROW_AS(autodiff_error) OMNI_RETHROW_AS(anomaly_error)
+#undef OMNI_RETHROW_AS
+        throw;
+    }
+}
+
 }  // namespace omni

@@ -14,10 +14,12 @@ template <class P> Tensor<P> cross_entropy(const Tensor<P>& logits, const Tensor
         throw shape_error("cross_entropy", "expected logits [N, C] and targets [N], got " + logits.shape().str() + " and " + targets.shape().str());
     if (label_smoothing < 0 || label_smoothing > 1)
         throw value_error("cross_entropy", "expected label_smoothing in [0, 1], got " + std::to_string(label_smoothing));
-    const Tensor<P> logp = log_softmax(logits, -1);
-    Tensor<P> loss = neg(mean(gather(logp, 1, targets.unsqueeze(1))));
-    if (label_smoothing > 0) loss = add(mul(loss, 1.0 - label_smoothing), mul(neg(mean(logp)), label_smoothing));
-    return loss;
+    return as_op("cross_entropy", [&] {
+        const Tensor<P> logp = log_softmax(logits, -1);
+        Tensor<P> loss = neg(mean(gather(logp, 1, targets.unsqueeze(1))));
+        if (label_smoothing > 0) loss = add(mul(loss, 1.0 - label_smoothing), mul(neg(mean(logp)), label_smoothing));
+        return loss;
+    });
 }
 
 namespace detail {
