@@ -25,10 +25,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <charconv>
 #include <initializer_list>
 #include <map>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include <cereal/archives/json.hpp>  // its rapidjson, set to throw instead of assert
@@ -54,6 +56,37 @@ namespace av_json = CEREAL_RAPIDJSON_NAMESPACE;
 #else
 namespace av_json = RAPIDJSON_NAMESPACE;
 #endif
+
+namespace detail {
+// Builds the document with numbers converted here (std::from_chars), not by rapidjson 1.1's
+// strtod, which has undefined behaviour and an out-of-bounds table read on numbers such as 0E50
+// (found by tests/fuzz/av_clips_fuzz.cpp). Integers that fit int64 stay integers, as before.
+struct AvNumbers {
+    av_json::Document& d;
+    bool Null() { return d.Null(); }
+    bool Bool(bool b) { return d.Bool(b); }
+    bool Int(int i) { return d.Int(i); }
+    bool Uint(unsigned u) { return d.Uint(u); }
+    bool Int64(std::int64_t i) { return d.Int64(i); }
+    bool Uint64(std::uint64_t u) { return d.Uint64(u); }
+    bool Double(double x) { return d.Double(x); }
+    bool RawNumber(const char* s, av_json::SizeType n, bool) {
+        std::int64_t i = 0;
+        if (const auto r = std::from_chars(s, s + n, i); r.ec == std::errc() && r.ptr == s + n) return d.Int64(i);
+        double x = 0;
+        const auto r = std::from_chars(s, s + n, x);
+        if (r.ptr != s + n) return false;
+        if (r.ec == std::errc::result_out_of_range) x = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;  // refused as not finite later
+        return d.Double(x);
+    }
+    bool String(const char* s, av_json::SizeType n, bool copy) { return d.String(s, n, copy); }
+    bool StartObject() { return d.StartObject(); }
+    bool Key(const char* s, av_json::SizeType n, bool copy) { return d.Key(s, n, copy); }
+    bool EndObject(av_json::SizeType m) { return d.EndObject(m); }
+    bool StartArray() { return d.StartArray(); }
+    bool EndArray(av_json::SizeType m) { return d.EndArray(m); }
+};
+}  // namespace detail
 
 // Fashion-MNIST labels 0..9 as the one-word class names the questions use.
 inline constexpr std::array<std::string_view, 10> av_class_words{"top",   "trouser", "pullover", "dress", "coat",
@@ -328,10 +361,19 @@ inline std::vector<AvClip> load_av_clips(const std::filesystem::path& dir, const
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         const detail::AvLine at(index.string() + ":" + std::to_string(no));
         av_json::Document doc;
-        doc.Parse(line.c_str(), line.size());
-        if (doc.HasParseError())
+        av_json::ParseResult parsed;
+        auto build = [&](av_json::Document& d) {
+            detail::AvNumbers numbers{d};
+            av_json::MemoryStream ms(line.data(), line.size());
+            av_json::EncodedInputStream<av_json::UTF8<>, av_json::MemoryStream> is(ms);
+            av_json::Reader reader;
+            parsed = reader.Parse<av_json::kParseNumbersAsStringsFlag>(is, numbers);
+            return !parsed.IsError();
+        };
+        doc.Populate(build);
+        if (parsed.IsError())
             at.io(std::string("expected one JSON object per line, got malformed JSON (") +
-                  av_json::GetParseError_En(doc.GetParseError()) + " at column " + std::to_string(doc.GetErrorOffset() + 1) + ")");
+                  av_json::GetParseError_En(parsed.Code()) + " at column " + std::to_string(parsed.Offset() + 1) + ")");
         at.object(doc, "the line");
         if (!opt.split.empty() && at.str(doc, "split") != opt.split) continue;
         clips.push_back(detail::parse_av_clip(doc, dir, at, resamplers, opt.sample_rate));
