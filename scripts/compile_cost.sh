@@ -8,7 +8,9 @@
 #   default files: tests/**/*.cpp (minus install/, parity/) and examples/**/*.cpp;
 #   --quick: the CI subset (ops_test in both modes, the Omni-C example compiled; about 75 s).
 # Budgets, on CPU seconds (user + sys: what one core spends, whatever else the machine runs):
-#   the Omni-C example in the compiled mode: DEMO_BUDGET_S (20) and DEMO_BUDGET_MB (2048);
+#   the Omni-C example in the compiled mode: DEMO_BUDGET_S (20) and DEMO_BUDGET_MB (2048), failing
+#   only past the budget plus NOISE_PCT (10) percent of CPU time, a warning in between (the same
+#   compile varies by about that much between runs on a shared 2-core machine: 16.0 to 18.6 s);
 #   every other row: COMPILE_BUDGET_S (120) and COMPILE_BUDGET_MB (3000).
 # Env:   CXX (g++), EXTRA_FLAGS (appended to the compile line).
 # Output: a table sorted by header-only CPU time on stdout and in build/compile_cost.md.
@@ -19,6 +21,7 @@ cd "$root"
 budget_s=${COMPILE_BUDGET_S:-120}
 budget_mb=${COMPILE_BUDGET_MB:-3000}
 demo_budget_s=${DEMO_BUDGET_S:-20}
+noise_pct=${NOISE_PCT:-10}
 demo_budget_mb=${DEMO_BUDGET_MB:-2048}
 demo=examples/omni_c_demo/main.cpp
 cxx=${CXX:-g++}
@@ -118,9 +121,11 @@ mkdir -p build
     "$tmp/rows" | sort -t$'\t' -k1,1gr | cut -f2
 } | tee build/compile_cost.md
 
-over=$(awk -v s="$budget_s" -v m="$budget_mb" -v ds="$demo_budget_s" -v dm="$demo_budget_mb" -v demo="$demo" '
+over=$(awk -v s="$budget_s" -v m="$budget_mb" -v ds="$demo_budget_s" -v dm="$demo_budget_mb" -v demo="$demo" -v np="$noise_pct" '
   { bs = s; bm = m; if ($1 == demo && $2 == "compiled") { bs = ds; bm = dm }
-    if ($4 > bs || $5 > bm) printf "  %s (%s): %s CPU s, %s MB; budget %s s, %s MB\n", $1, $2, $4, $5, bs, bm }' "$tmp/rows")
+    if ($4 > bs * (1 + np / 100) || $5 > bm) printf "  %s (%s): %s CPU s, %s MB; budget %s s (+%s%% for noise), %s MB\n", $1, $2, $4, $5, bs, np, bm }' "$tmp/rows")
+near=$(awk -v ds="$demo_budget_s" -v demo="$demo" '$1 == demo && $2 == "compiled" && $4 > ds { printf "%s CPU s", $4 }' "$tmp/rows")
+[[ -n "$near" ]] && echo "compile_cost: warning: $demo compiled took $near, over its ${demo_budget_s} s budget but within the ${noise_pct} % noise allowance" >&2
 if [[ -n "$over" ]]; then
   echo "compile_cost: over budget:" >&2
   echo "$over" >&2
