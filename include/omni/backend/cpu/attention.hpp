@@ -32,14 +32,26 @@ template <class T> MMap<T> rows_mut(const KernelView& t, std::int64_t b, std::in
     return MMap<T>(p, n, t.shape[3], Eigen::OuterStride<>(t.strides[2]));
 }
 
-// Masks one score tile in place: -inf where the key is padding or in the causal future.
-template <class T> void apply_mask(Mat<T>& s, const AttentionArgs& a, std::int64_t b, std::int64_t q0, std::int64_t k0) {
-    const bool* m = a.mask.data ? a.mask.as<bool>() + b * a.k.shape[2] : nullptr;
-    if (!m && !a.causal) return;
-    const T ninf = -std::numeric_limits<T>::infinity();
-    for (std::int64_t i = 0; i < s.rows(); ++i)
-        for (std::int64_t j = 0; j < s.cols(); ++j)
-            if ((m && m[k0 + j]) || (a.causal && k0 + j > q0 + i + a.causal_offset)) s(i, j) = ninf;
+// Writes `value` over the masked entries of one score tile: keys that are padding, and keys in
+// the causal future. Ranges, not a per-entry test: a padding mask masks whole columns, the causal
+// mask a suffix of each row (only tiles that cross the diagonal have one).
+template <class T> void apply_mask(Mat<T>& s, const AttentionArgs& a, std::int64_t b, std::int64_t q0, std::int64_t k0, T value) {
+    const std::int64_t nq = s.rows(), nk = s.cols();
+    if (a.mask.data) {
+        const bool* m = a.mask.as<bool>() + b * a.k.shape[2] + k0;
+        for (std::int64_t j = 0; j < nk; ++j)
+            if (m[j]) s.col(j).setConstant(value);
+    }
+    if (a.causal)
+        for (std::int64_t i = 0; i < nq; ++i) {
+            const std::int64_t first = std::clamp<std::int64_t>(q0 + i + a.causal_offset + 1 - k0, 0, nk);  // first key it must not see
+            if (first < nk) s.row(i).tail(nk - first).setConstant(value);
+        }
+}
+
+// Whether the tile (q0.., k0..) has any masked entry.
+inline bool tile_masked(const AttentionArgs& a, std::int64_t q0, std::int64_t k0, std::int64_t nk) {
+    return a.mask.data || (a.causal && k0 + nk - 1 > q0 + a.causal_offset);
 }
 
 }  // namespace backend::cpu::attention_tiles
@@ -51,7 +63,8 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::forward(const AttentionArgs& a)
         const T scale = static_cast<T>(a.scale);
         backend::cpu::parallel_for(B * H, Nq * Nk * (a.q.shape[3] + dv), [&](std::int64_t p0, std::int64_t p1) {
             Mat<T> s, acc;
-            Eigen::Matrix<T, Eigen::Dynamic, 1> mrow, lrow;
+            Eigen::Matrix<T, Eigen::Dynamic, 1> mrow, lrow, shift(tile_q), corr(tile_q);
+            const T ninf = -std::numeric_limits<T>::infinity();
             for (std::int64_t p = p0; p < p1; ++p) {
                 const std::int64_t b = p / H, h = p % H;
                 for (std::int64_t q0 = 0; q0 < Nq; q0 += tile_q) {
@@ -64,21 +77,27 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::forward(const AttentionArgs& a)
                     for (std::int64_t k0 = 0; k0 < k_end; k0 += tile_k) {
                         const std::int64_t nk = std::min(tile_k, k_end - k0);
                         s.noalias() = (Q * rows<T>(a.k, b, h, k0, nk).transpose()) * scale;
-                        apply_mask(s, a, b, q0, k0);
+                        const bool masked = tile_masked(a, q0, k0, nk);
+                        if (masked) apply_mask(s, a, b, q0, k0, ninf);
+                        // Online softmax, one tile at a time: new row maxima, the factor that
+                        // rescales what was accumulated, then one packet exp over the whole tile.
                         for (std::int64_t i = 0; i < nq; ++i) {
                             // NaN-propagating max: a NaN score must poison its row, not vanish.
                             const T tile_max = s.row(i).template maxCoeff<Eigen::PropagateNaN>();
                             const T mnew = std::isnan(tile_max) || tile_max > mrow[i] ? tile_max : mrow[i];
-                            if (mnew == -std::numeric_limits<T>::infinity()) { s.row(i).setZero(); continue; }
-                            const T corr = std::exp(mrow[i] - mnew);  // exp(-inf) = 0 on the first tile
-                            // Packet exp over the tile row; masked scores become exactly 0.
-                            s.row(i) = (s.row(i).array() != -std::numeric_limits<T>::infinity())
-                                           .select((s.row(i).array() - mnew).exp(), T(0))
-                                           .matrix();
-                            lrow[i] = lrow[i] * corr + s.row(i).sum();
-                            acc.row(i) *= corr;
+                            // A row with no visible key so far subtracts 0 (its exps are zeroed below).
+                            shift[i] = mnew == ninf ? T(0) : mnew;
+                            corr[i] = mnew == ninf ? T(1) : std::exp(mrow[i] - mnew);  // exp(-inf) = 0 on the first tile
                             mrow[i] = mnew;
                         }
+                        // Row by row: Eigen 3.4 vectorises neither select() nor a broadcast's exp.
+                        for (std::int64_t i = 0; i < nq; ++i) s.row(i).array() = (s.row(i).array() - shift[i]).exp();
+                        // Eigen's packet exp clamps its argument, so exp(-inf) is a denormal, not 0.
+                        if (masked) apply_mask(s, a, b, q0, k0, T(0));
+                        for (std::int64_t i = 0; i < nq; ++i)
+                            if (mrow[i] == ninf) s.row(i).setZero();
+                        lrow.array() = lrow.array() * corr.head(nq).array() + s.rowwise().sum().array();
+                        acc.array().colwise() *= corr.head(nq).array();
                         acc.noalias() += s * rows<T>(a.v, b, h, k0, nk);
                     }
                     auto O = rows_mut<T>(a.out, b, h, q0, nq);
@@ -127,17 +146,17 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::backward(const AttentionArgs& a
                         const std::int64_t nq = std::min(tile_q, Nq - q0);
                         const auto Q = rows<T>(a.q, b, h, q0, nq), dO = rows<T>(dout, b, h, q0, nq);
                         s.noalias() = (Q * K.transpose()) * scale;
-                        apply_mask(s, a, b, q0, k0);
-                        for (std::int64_t i = 0; i < nq; ++i) {
-                            const T l = lse[q0 + i];
-                            if (l == -std::numeric_limits<T>::infinity()) s.row(i).setZero();
-                            else
-                                s.row(i) = (s.row(i).array() != -std::numeric_limits<T>::infinity()).select((s.row(i).array() - l).exp(), T(0)).matrix();
-                        }
+                        const bool masked = tile_masked(a, q0, k0, nk);
+                        // P = exp(S - lse) over the whole tile; rows with no visible key
+                        // (lse = -inf) and masked entries are exactly 0.
+                        const auto L = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(lse + q0, nq);
+                        for (std::int64_t i = 0; i < nq; ++i) s.row(i).array() = (s.row(i).array() - L[i]).exp();
+                        for (std::int64_t i = 0; i < nq; ++i)
+                            if (L[i] == -std::numeric_limits<T>::infinity()) s.row(i).setZero();
+                        if (masked) apply_mask(s, a, b, q0, k0, T(0));
                         dV.noalias() += s.transpose() * dO;
                         dp.noalias() = dO * V.transpose();
-                        for (std::int64_t i = 0; i < nq; ++i)
-                            for (std::int64_t j = 0; j < nk; ++j) dp(i, j) = s(i, j) * (dp(i, j) - drow[q0 + i]) * scale;
+                        dp.array() = s.array() * (dp.array().colwise() - drow.segment(q0, nq).array()) * scale;
                         rows_mut<T>(dq, b, h, q0, nq).noalias() += dp * K;
                         dK.noalias() += dp.transpose() * Q;
                     }

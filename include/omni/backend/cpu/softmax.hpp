@@ -20,9 +20,12 @@ OMNI_KERNELS_INLINE void softmax_kernels<cpu>::forward(const KernelView& x, cons
                 backend::cpu::ArrayMap<T> yr(y.as<T>() + r * n, n);
                 T m = xr.template maxCoeff<Eigen::PropagateNaN>();  // a NaN anywhere makes the row NaN, as in PyTorch
                 if (std::isinf(m) && m < 0) m = 0;  // a fully masked row gives NaN like PyTorch, not a crash
-                // Packet exp, the row's only transcendental pass; masked (-inf) entries are set to
-                // exactly 0, since Eigen's double exp(-inf) is a denormal, not 0.
-                yr = (xr > -std::numeric_limits<T>::infinity()).select((xr - m).exp(), T(0));
+                // Packet exp, the row's only transcendental pass; masked (-inf) entries are then set
+                // to exactly 0, since Eigen's exp(-inf) is a denormal, not 0 (a separate loop:
+                // Eigen 3.4 does not vectorise select(), which made the exp scalar).
+                yr = (xr - m).exp();
+                for (std::int64_t i = 0; i < n; ++i)
+                    if (xr[i] == -std::numeric_limits<T>::infinity()) yr[i] = 0;
                 const T s = yr.sum();
                 if (log) yr = xr - (std::log(s) + m);
                 else yr *= T(1) / s;
@@ -42,7 +45,7 @@ OMNI_KERNELS_INLINE void softmax_kernels<cpu>::backward(const KernelView& y, con
                 T dot = 0;
                 if (log) {
                     for (std::int64_t i = 0; i < n; ++i) dot += gr[i];
-                    for (std::int64_t i = 0; i < n; ++i) o[i] = gr[i] - std::exp(yr[i]) * dot;
+                    backend::cpu::ArrayMap<T>(o, n) = backend::cpu::ConstArrayMap<T>(gr, n) - backend::cpu::ConstArrayMap<T>(yr, n).exp() * dot;
                 } else {
                     for (std::int64_t i = 0; i < n; ++i) dot += gr[i] * yr[i];
                     for (std::int64_t i = 0; i < n; ++i) o[i] = yr[i] * (gr[i] - dot);
