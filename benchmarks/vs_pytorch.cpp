@@ -6,7 +6,8 @@
 //
 //   check            features and gradients of the ViT-B/32 (fp32, and bf16 matmuls) -> check.safetensors
 //   time ROW N       runs ROW N times, prints the N durations in seconds on one line
-//   info             prints "bf16 <path>" (the bf16 matmul path this CPU has: amx or none)
+//   info             prints "bf16 <amx|none> blas <off|eigen|core>": the bf16 matmul path this CPU
+//                    has, and whether large products go to a BLAS (built with omni::blas)
 //   quit
 //
 // ROW is one of vit_fwd, vit_fwd_bwd, vit_step (ViT-B/32, batch --batch), attn_fwd, attn_fwd_bwd
@@ -150,7 +151,14 @@ int main(int argc, char** argv) try {
         in >> cmd;
         if (cmd == "quit") break;
         if (cmd == "check") b.check(), std::cout << "ok" << std::endl;
-        else if (cmd == "info") std::cout << "bf16 " << (omni::backend::cpu::amx::available() ? "amx" : "none") << std::endl;
+        else if (cmd == "info") {
+#ifdef OMNI_BLAS
+            const char* blas = omni::backend::cpu::blas::describe();
+#else
+            const char* blas = "off";
+#endif
+            std::cout << "bf16 " << (omni::backend::cpu::amx::available() ? "amx" : "none") << " blas " << blas << std::endl;
+        }
         else if (cmd == "time") {
             std::string row;
             int n = 1;

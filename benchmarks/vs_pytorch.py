@@ -242,6 +242,7 @@ def main():
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", "2")))
+    ap.add_argument("--omni-blas", help="the same server linked with omni::blas (large matmuls through the system BLAS): adds a column")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile columns (they compile for minutes on 2 cores)")
     ap.add_argument("--only", default="", help="time only rows whose name contains this")
@@ -249,18 +250,30 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as workdir, tempfile.TemporaryDirectory() as workdir_blas:
         omni = Omni(a.omni, workdir, 2 if a.check else a.batch, 256 if a.check else a.tokens, a.threads)
-        bf16_path = omni.ask("info").split()[1]
+        info = omni.ask("info").split()
+        bf16_path = info[1]
         weights = load_safetensors(os.path.join(workdir, "vit.safetensors"))
         inputs = load_safetensors(os.path.join(workdir, "inputs.safetensors"))
         ok, report = check(omni, workdir, weights, inputs, bf16_path)
+        omni_blas, blas = None, None
+        if a.omni_blas:
+            omni_blas = Omni(a.omni_blas, workdir_blas, 2 if a.check else a.batch, 256 if a.check else a.tokens, a.threads)
+            blas = omni_blas.ask("info").split()[3]
+            ok_b, report_b = check(omni_blas, workdir_blas, weights, inputs, bf16_path)
+            report.insert(-1, f"omni with omni::blas (large matmuls: {blas}): " + report_b[0])
+            ok = ok and ok_b
         print("\n".join(report), flush=True)
         if a.check or not ok:
-            omni.close()
+            for o in (omni, omni_blas):
+                if o:
+                    o.close()
             return 0 if ok else 1
-        table = time_rows(a, omni, bf16_path, weights, load_safetensors(os.path.join(workdir, "tiny.safetensors")), inputs)
-        omni.close()
+        table = time_rows(a, omni, bf16_path, weights, load_safetensors(os.path.join(workdir, "tiny.safetensors")), inputs, omni_blas, blas)
+        for o in (omni, omni_blas):
+            if o:
+                o.close()
     md = (f"CPU: {cpu_description()}. PyTorch {torch.__version__} (CPU capability {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else '?'}), "
           f"{a.threads} threads each; ViT-B/32 batch {a.batch} at 224x224; attention one sequence of {a.tokens} tokens, 12 heads of 64; "
           f"Omni-C tiny pretraining step: two views of 64 28x28 images, NT-Xent, AdamW. Medians of {a.reps} alternating runs after warm-up, ms.\n\n"
@@ -272,7 +285,7 @@ def main():
     return 0
 
 
-def time_rows(a, omni, bf16_path, weights, tiny_weights, inputs):
+def time_rows(a, omni, bf16_path, weights, tiny_weights, inputs, omni_blas=None, blas=None):
     torch.manual_seed(0)
     vit = OmniC(weights, 768, 12, 12, 32)
     vit_manual = OmniC(weights, 768, 12, 12, 32, sdpa=False)
@@ -359,6 +372,8 @@ def time_rows(a, omni, bf16_path, weights, tiny_weights, inputs):
         if a.only and a.only not in title and a.only not in server_row:
             continue
         sides = {f"omni {p}": (lambda p=p, r=server_row: omni.time(f"{r}_{p}")[0]) for p in omni_precisions if not (p == "bf16" and server_row.startswith("attn"))}
+        if omni_blas and not server_row.startswith("attn"):  # attention's tile products stay with Eigen
+            sides["omni fp32 blas"] = lambda r=server_row: omni_blas.time(f"{r}_fp32")[0]
         for name, f in torch_variants.items():
             sides["torch " + name] = (lambda f=f: timed(f))
         reps = a.reps if not server_row.startswith("attn") else max(3, a.reps // 2)
@@ -371,9 +386,9 @@ def time_rows(a, omni, bf16_path, weights, tiny_weights, inputs):
         med = {name: statistics.median(v) * 1e3 for name, v in t.items()}
         print(title + ": " + ", ".join(f"{k} {v:.1f}" for k, v in med.items()), file=sys.stderr, flush=True)
         results.append((title, med))
-    cols = ["omni fp32", "omni bf16", "torch fp32", "torch bf16", "torch compile fp32", "torch compile bf16", "torch fp32 unfused"]
+    cols = ["omni fp32", "omni fp32 blas", "omni bf16", "torch fp32", "torch bf16", "torch compile fp32", "torch compile bf16", "torch fp32 unfused"]
     cols = [c for c in cols if any(c in m for _, m in results)]
-    head = {"torch fp32": "PyTorch fp32", "torch bf16": "PyTorch bf16", "torch compile fp32": "torch.compile fp32",
+    head = {"omni fp32 blas": f"omni fp32, {blas or 'BLAS'}", "torch fp32": "PyTorch fp32", "torch bf16": "PyTorch bf16", "torch compile fp32": "torch.compile fp32",
             "torch compile bf16": "torch.compile bf16", "torch fp32 unfused": "PyTorch fp32, unfused"}
     lines = ["| measurement | " + " | ".join(head.get(c, c) for c in cols) + " | omni fp32 / PyTorch fp32 | omni best / PyTorch best |",
              "|---" * (len(cols) + 3) + "|"]
@@ -385,6 +400,9 @@ def time_rows(a, omni, bf16_path, weights, tiny_weights, inputs):
     notes = ["PyTorch fp32 uses F.scaled_dot_product_attention in the ViT (timm's default); PyTorch bf16 is torch.autocast(cpu, bfloat16), "
              "and for attention bf16 inputs. omni bf16 is matmul_precision::bf16 " +
              ("(AMX tiles)." if bf16_path == "amx" else "and needs AMX, which this CPU lacks: no omni bf16 column.")]
+    if omni_blas:
+        notes.append(f"omni fp32, {blas}: the same server linked with omni::blas, large matmuls through the system BLAS (OpenBLAS core {blas}); "
+                     "omni fp32 is the default Eigen build.")
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 

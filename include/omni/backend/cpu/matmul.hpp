@@ -2,7 +2,8 @@
 // CPU GEMM through Eigen: each operand is mapped in place (row- or column-major with an outer
 // stride), so views and transposes cost nothing. Many small products (attention heads at 50
 // tokens) run one per thread; a large one uses Eigen's own threads. Under
-// float32_matmul_precision() == bf16, large float32 products go to AMX tiles (amx_gemm.hpp).
+// float32_matmul_precision() == bf16, large float32 products go to AMX tiles (amx_gemm.hpp); with
+// omni::blas linked, other large products go to the system BLAS (blas_gemm.hpp).
 #include <Eigen/Core>
 #include <type_traits>
 #ifdef _OPENMP
@@ -10,6 +11,7 @@
 #endif
 
 #include "omni/backend/cpu/amx_gemm.hpp"
+#include "omni/backend/cpu/blas_gemm.hpp"
 #include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/backend/matmul.hpp"
@@ -69,8 +71,8 @@ private:
     [[maybe_unused]] int prev_ = 1;
 };
 
-// Smaller products stay fp32: packing into tiles would cost more than it saves.
-inline bool amx_worth_it(const GemmArgs& g) { return g.m >= 32 && g.n >= 32 && g.k >= 32 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
+// Products worth handing to AMX tiles or a BLAS: smaller ones cost more to pack than they save.
+inline bool large_product(const GemmArgs& g) { return g.m >= 32 && g.n >= 32 && g.k >= 32 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
 
 }  // namespace backend::cpu::gemm_eigen
 
@@ -79,7 +81,7 @@ OMNI_KERNELS_INLINE void matmul_kernels<cpu>::gemm(const GemmArgs& g) {
     dispatch_float(g.type, "matmul", [&]<class T>() {
         const std::int64_t flops = g.m * g.n * g.k;
         if constexpr (std::is_same_v<T, float>) {
-            if (float32_matmul_precision() == matmul_precision::bf16 && backend::cpu::gemm_eigen::amx_worth_it(g) &&
+            if (float32_matmul_precision() == matmul_precision::bf16 && backend::cpu::gemm_eigen::large_product(g) &&
                 backend::cpu::amx::available()) {
                 backend::cpu::amx::gemm(g);
                 return;
@@ -91,7 +93,17 @@ OMNI_KERNELS_INLINE void matmul_kernels<cpu>::gemm(const GemmArgs& g) {
                 for (std::int64_t i = b; i < e; ++i) one<T>(g, i);
             });
         } else {
+            // Also the BLAS's thread count: OpenMP builds of OpenBLAS and BLIS read the same setting.
             const backend::cpu::gemm_eigen::EigenThreads threads(num_threads());
+#ifdef OMNI_BLAS
+            if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+                if (backend::cpu::gemm_eigen::large_product(g) && backend::cpu::blas::usable()) {
+                    for (std::int64_t i = 0; i < g.batch; ++i)
+                        if (!backend::cpu::blas::gemm<T>(g, i)) one<T>(g, i);
+                    return;
+                }
+            }
+#endif
             for (std::int64_t i = 0; i < g.batch; ++i) one<T>(g, i);
         }
     });
