@@ -9,6 +9,9 @@
 #   TORCH_SPEC="torch==2.15.0"  what pip installs into that venv (PyPI's Linux wheel is the CUDA
 #                                build: it downloads ~3 GB of NVIDIA libraries and runs on the CPU)
 #   THREADS=2                threads for both sides
+#   OPENBLAS_CORETYPE        for the omni::blas column (built when a BLAS is installed): OpenBLAS
+#                            picks generic kernels on CPUs it does not recognise (virtual machines),
+#                            so this script sets SkylakeX / Haswell from the CPU flags unless given
 # Run it on a quiet machine: nothing else building or timing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +29,16 @@ fi
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_TESTS=OFF -DOMNI_BUILD_EXAMPLES=OFF \
   -DOMNI_ENABLE_CUDA=OFF -DOMNI_BUILD_BENCHMARKS=ON -DOMNI_NATIVE=ON > /dev/null
 cmake --build "$build" -j "${JOBS:-2}" --target vs_pytorch
+blas=()
+targets=$(cmake --build "$build" --target help)
+if grep -q vs_pytorch_blas <<<"$targets"; then
+  cmake --build "$build" -j "${JOBS:-2}" --target vs_pytorch_blas
+  blas=(--omni-blas "$build/benchmarks/vs_pytorch_blas")
+  if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+  fi
+fi
 mkdir -p "$build/results"
-OMP_WAIT_POLICY=passive "$python" "$root/benchmarks/vs_pytorch.py" --omni "$build/benchmarks/vs_pytorch" \
+OMP_WAIT_POLICY=passive "$python" "$root/benchmarks/vs_pytorch.py" --omni "$build/benchmarks/vs_pytorch" "${blas[@]}" \
   --threads "${THREADS:-2}" --out "$build/results/vs_pytorch.md" "$@"
