@@ -60,6 +60,25 @@ TEST(CrossEntropy, MatchesDefinitionAndSmoothing) {
     expect_gradcheck([t](const In& v) { return loss::cross_entropy(v[0], V(t), 0.2); }, {param({2, 3})});
 }
 
+// The contrastive composites name themselves too when an op inside refuses.
+TEST(Loss, CompositeErrorsNameTheLossTheUserCalled) {
+    omni::Generator g(4);
+    const D x = D::randn({3, 4}, g), y = D::randn({3, 4}, g);
+    try {
+        loss::info_nce(x, y, D::zeros({2}));  // log_scale must hold one number
+        ADD_FAILURE() << "no error";
+    } catch (const omni::error& e) {
+        EXPECT_EQ(e.op(), "info_nce") << e.what();
+        EXPECT_NE(std::string(e.what()).find("info_nce: in "), std::string::npos) << e.what();
+    }
+    try {
+        loss::nt_xent(x, y.to(omni::dtype::f64));  // mixed dtypes reach concat
+        ADD_FAILURE() << "no error";
+    } catch (const omni::error& e) {
+        EXPECT_EQ(e.op(), "nt_xent") << e.what();
+    }
+}
+
 TEST(NTXent, MatchesTheSimCLRFormula) {
     const D z1 = D::randn({4, 5}, gen, omni::dtype::f64), z2 = D::randn({4, 5}, gen, omni::dtype::f64);
     const double tau = 0.5;

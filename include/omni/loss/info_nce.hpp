@@ -14,11 +14,13 @@ namespace omni::loss {
 template <class P> Tensor<P> info_nce(const Tensor<P>& x, const Tensor<P>& y, const Tensor<P>& log_scale) {
     detail::check_pair("info_nce", x, y);
     using D = nn::device_of_t<P>;
-    const Tensor<P> hi(Tensor<D>::scalar(std::log(100.0), log_scale.type())), lo(Tensor<D>::scalar(0.0, log_scale.type()));
-    const Tensor<P> scale = exp(maximum(minimum(log_scale.reshape(Shape{}), hi), lo));
-    const Tensor<P> logits = mul(matmul(l2_normalize(x, -1), l2_normalize(y, -1), false, true), scale);
-    const Tensor<P> t = detail::arange_targets<P>(x.shape()[0]);
-    return mul(add(cross_entropy(logits, t), cross_entropy(logits.transpose(0, 1), t)), 0.5);
+    return as_op("info_nce", [&] {  // errors inside (a log_scale of several elements, dtypes) name info_nce
+        const Tensor<P> hi(Tensor<D>::scalar(std::log(100.0), log_scale.type())), lo(Tensor<D>::scalar(0.0, log_scale.type()));
+        const Tensor<P> scale = exp(maximum(minimum(log_scale.reshape(Shape{}), hi), lo));
+        const Tensor<P> logits = mul(matmul(l2_normalize(x, -1), l2_normalize(y, -1), false, true), scale);
+        const Tensor<P> t = detail::arange_targets<P>(x.shape()[0]);
+        return mul(add(cross_entropy(logits, t), cross_entropy(logits.transpose(0, 1), t)), 0.5);
+    });
 }
 
 /// CLIP's InfoNCE as a module owning its logit scale (named "logit_scale", as open_clip).

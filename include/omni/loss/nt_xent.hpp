@@ -17,10 +17,12 @@ template <class P> Tensor<P> nt_xent(const Tensor<P>& z1, const Tensor<P>& z2, c
     detail::check_pair("nt_xent", z1, z2);
     if (!(cfg.temperature > 0)) throw value_error("nt_xent", "expected temperature > 0, got " + std::to_string(cfg.temperature));
     const std::int64_t n = z1.shape()[0];
-    const Tensor<P> u = l2_normalize(concat(std::vector<Tensor<P>>{z1, z2}, 0), -1);
-    Tensor<P> s = mul(matmul(u, u, false, true), 1.0 / cfg.temperature);
-    s = masked_fill(s, detail::eye_mask<P>(2 * n), -INFINITY);  // exp(-inf) = 0: the diagonal leaves every denominator
-    return cross_entropy(s, detail::arange_targets<P>(2 * n, n));  // row a's positive is a + N (mod 2N)
+    return as_op("nt_xent", [&] {  // errors inside name nt_xent, the inner op after it
+        const Tensor<P> u = l2_normalize(concat(std::vector<Tensor<P>>{z1, z2}, 0), -1);
+        Tensor<P> s = mul(matmul(u, u, false, true), 1.0 / cfg.temperature);
+        s = masked_fill(s, detail::eye_mask<P>(2 * n), -INFINITY);  // exp(-inf) = 0: the diagonal leaves every denominator
+        return cross_entropy(s, detail::arange_targets<P>(2 * n, n));  // row a's positive is a + N (mod 2N)
+    });
 }
 
 }  // namespace omni::loss
