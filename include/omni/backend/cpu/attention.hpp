@@ -174,11 +174,11 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::forward(const AttentionArgs& a)
             Mat<T> s, acc, kt;
             Eigen::Matrix<T, Eigen::Dynamic, 1> mrow, lrow, shift(tile_q), corr(tile_q);
             const T ninf = -std::numeric_limits<T>::infinity();
-            const std::int64_t d = a.q.shape[3];
+            [[maybe_unused]] const std::int64_t d = a.q.shape[3];
 #if defined(__AVX512F__)
             constexpr bool simd = std::is_same_v<T, float>;
 #else
-            constexpr bool simd = false;
+            [[maybe_unused]] constexpr bool simd = false;
 #endif
             for (std::int64_t p = p0; p < p1; ++p) {
                 const std::int64_t b = p / H, h = p % H;
@@ -258,7 +258,7 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::backward(const AttentionArgs& a
 #if defined(__AVX512F__)
             constexpr bool simd = std::is_same_v<T, float>;
 #else
-            constexpr bool simd = false;
+            [[maybe_unused]] constexpr bool simd = false;
 #endif
             for (std::int64_t p = p0; p < p1; ++p) {
                 const std::int64_t b = p / H, h = p % H;
