@@ -9,6 +9,7 @@
 #endif
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "omni/backend/attention.hpp"
 #include "omni/backend/cpu/kernels.hpp"
@@ -51,6 +52,13 @@ template <class T> void apply_mask(Mat<T>& s, const AttentionArgs& a, std::int64
             if (first < nk) s.row(i).tail(nk - first).setConstant(value);
         }
 }
+
+// float32 runs the AVX-512 tile kernels below where the compiler targets AVX-512; the rest Eigen.
+#if defined(__AVX512F__)
+template <class T> inline constexpr bool use_tile_kernels = std::is_same_v<T, float>;
+#else
+template <class T> inline constexpr bool use_tile_kernels = false;
+#endif
 
 // Whether the tile (q0.., k0..) has any masked entry.
 inline bool tile_masked(const AttentionArgs& a, std::int64_t q0, std::int64_t k0, std::int64_t nk) {
@@ -175,11 +183,7 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::forward(const AttentionArgs& a)
             Eigen::Matrix<T, Eigen::Dynamic, 1> mrow, lrow, shift(tile_q), corr(tile_q);
             const T ninf = -std::numeric_limits<T>::infinity();
             [[maybe_unused]] const std::int64_t d = a.q.shape[3];
-#if defined(__AVX512F__)
-            constexpr bool simd = std::is_same_v<T, float>;
-#else
-            [[maybe_unused]] constexpr bool simd = false;
-#endif
+            [[maybe_unused]] constexpr bool simd = use_tile_kernels<T>;
             for (std::int64_t p = p0; p < p1; ++p) {
                 const std::int64_t b = p / H, h = p % H;
 #if defined(__AVX512F__)
@@ -255,11 +259,7 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::backward(const AttentionArgs& a
         backend::cpu::parallel_for(B * H, 2 * Nq * Nk * (a.q.shape[3] + a.v.shape[3]), [&](std::int64_t p0, std::int64_t p1) {
             Mat<T> s, dp, kt, vt;
             Eigen::Matrix<T, Eigen::Dynamic, 1> drow;
-#if defined(__AVX512F__)
-            constexpr bool simd = std::is_same_v<T, float>;
-#else
-            [[maybe_unused]] constexpr bool simd = false;
-#endif
+            [[maybe_unused]] constexpr bool simd = use_tile_kernels<T>;
             for (std::int64_t p = p0; p < p1; ++p) {
                 const std::int64_t b = p / H, h = p % H;
                 const T* lse = a.lse.as<T>() + (b * H + h) * Nq;
