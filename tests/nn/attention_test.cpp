@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "omni/autodiff/all.hpp"
 #include "omni/backend/cpu.hpp"
@@ -154,12 +155,48 @@ TEST(Attention, NaNScoresPropagateInsteadOfBeingMaskedOut) {
     for (int j = 0; j < 4; ++j) EXPECT_TRUE(std::isnan(causal[2 * 4 + j])) << "row 2 attends to the NaN key";
 }
 
-// float32 runs its own tile kernels (AVX-512 where compiled in); float64 runs Eigen's products and
-// is checked against the unfused reference above. Forward and every gradient in float32 against
-// float64, over sizes that leave partial tiles and partial vectors (d 24, dv 40, 150 queries, 300
-// keys), a padding mask, causal masks with and without an offset, and strided views of a fused
-// projection.
-TEST(Attention, Float32KernelsMatchFloat64WithMasksAndGradients) {
+// float32 runs the tile kernels of the widest ISA the CPU has (AVX2 or AVX-512, chosen at run
+// time), or Eigen; float64 runs Eigen's products and is checked against the unfused reference
+// above. Each suite below runs once per ISA this CPU has, capped with cpu_isa_limit.
+using omni::backend::cpu::cpu_isa;
+class AttentionIsa : public testing::TestWithParam<cpu_isa> {
+  protected:
+    void SetUp() override {
+        if (static_cast<int>(omni::backend::cpu::detected_cpu_isa()) < static_cast<int>(GetParam()))
+            GTEST_SKIP() << "this CPU lacks " << omni::backend::cpu::cpu_isa_name(GetParam());
+        saved_ = omni::backend::cpu::cpu_isa_limit();
+        omni::backend::cpu::cpu_isa_limit(GetParam());
+    }
+    void TearDown() override { omni::backend::cpu::cpu_isa_limit(saved_); }
+    cpu_isa saved_ = cpu_isa::amx;
+};
+INSTANTIATE_TEST_SUITE_P(Isa, AttentionIsa, testing::Values(cpu_isa::baseline, cpu_isa::avx2, cpu_isa::avx512),
+                         [](const testing::TestParamInfo<cpu_isa>& i) { return std::string(omni::backend::cpu::cpu_isa_name(i.param)); });
+
+TEST_P(AttentionIsa, LimitPicksTheKernels) {
+    const auto* k = omni::backend::cpu::attention_tiles::float_tile_kernels();
+    if (GetParam() == cpu_isa::baseline) EXPECT_EQ(k, nullptr);
+    else {
+        ASSERT_NE(k, nullptr);
+        EXPECT_EQ(k->isa, GetParam());
+    }
+}
+
+TEST(Attention, UnknownIsaNamesAreValueErrors) {
+    EXPECT_EQ(omni::backend::cpu::parse_cpu_isa("avx2", "OMNI_CPU_ISA"), cpu_isa::avx2);
+    try {
+        omni::backend::cpu::parse_cpu_isa("avx3", "OMNI_CPU_ISA");
+        FAIL() << "no error";
+    } catch (const omni::value_error& e) {
+        EXPECT_EQ(e.op(), "OMNI_CPU_ISA");
+        EXPECT_NE(std::string(e.what()).find("got 'avx3'"), std::string::npos) << e.what();
+    }
+}
+
+// Forward and every gradient in float32 against float64, over sizes that leave partial tiles and
+// partial vectors (d 24, dv 40, 150 queries, 300 keys), a padding mask, causal masks with and
+// without an offset, and strided views of a fused projection.
+TEST_P(AttentionIsa, Float32MatchesFloat64WithMasksAndGradients) {
     omni::Generator g(21);
     const std::int64_t B = 2, H = 3, Nq = 150, Nk = 300, d = 24, e = 40;
     std::vector<char> pad(static_cast<std::size_t>(B * Nk), 0);
@@ -196,7 +233,7 @@ TEST(Attention, Float32KernelsMatchFloat64WithMasksAndGradients) {
 // NaN in a float32 score tile, past the first vector: the forward poisons exactly the rows that
 // see it, and the float32 kernels leave NaN in the same places as float64's Eigen products in
 // every gradient (masked entries are 0, and 0 x NaN is NaN there as in any matmul).
-TEST(Attention, Float32NaNKeyPoisonsLikeFloat64) {
+TEST_P(AttentionIsa, Float32NaNKeyPoisonsLikeFloat64) {
     omni::Generator g(10);
     const D q = D::randn({1, 2, 40, 20}, g, omni::dtype::f64), v = D::randn({1, 2, 40, 20}, g, omni::dtype::f64);
     D k = D::randn({1, 2, 40, 20}, g, omni::dtype::f64);

@@ -22,6 +22,7 @@
 #include <new>
 #include <vector>
 
+#include "omni/backend/cpu/isa.hpp"
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/backend/matmul.hpp"
 #include "omni/core/dtype.hpp"
@@ -39,7 +40,8 @@ namespace omni::backend::cpu::amx {
 
 #ifdef OMNI_HAVE_AMX_CODE
 
-// True when the CPU has AMX-BF16 and the kernel lets this process use the tile registers.
+// True when the CPU has AMX-BF16, the kernel lets this process use the tile registers, and
+// OMNI_CPU_ISA / cpu_isa_limit() (backend/cpu/isa.hpp) does not cap the kernels below AMX.
 inline bool available() {
     static const bool ok = [] {
         unsigned a = 0, b = 0, c = 0, d = 0;
@@ -49,7 +51,7 @@ inline bool available() {
         constexpr long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;  // asm/prctl.h
         return syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
     }();
-    return ok;
+    return ok && cpu_isa_allows(cpu_isa::amx);
 }
 
 namespace detail {

@@ -1,17 +1,16 @@
 #pragma once
 // CPU fused attention. Work splits over (batch, head) pairs, one pair per task; inside a pair
 // the queries go in tiles of 64 and keys in tiles of 128, each tile product one small Eigen GEMM
-// on strided maps of q, k, v (no copies). Per-thread scratch is O(tile^2 + tile * d).
+// on strided maps of q, k, v (no copies), or, for float32 on a CPU with AVX2 or AVX-512, one call
+// of the tile kernels (attention_tile_kernels.hpp). Per-thread scratch is O(tile^2 + tile * d).
 #include <Eigen/Core>
 #include <algorithm>
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
 #include "omni/backend/attention.hpp"
+#include "omni/backend/cpu/attention_tile_kernels.hpp"
 #include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
 #include "omni/policy/cpu.hpp"
@@ -53,107 +52,15 @@ template <class T> void apply_mask(Mat<T>& s, const AttentionArgs& a, std::int64
         }
 }
 
-// float32 runs the AVX-512 tile kernels below where the compiler targets AVX-512; the rest Eigen.
-#if defined(__AVX512F__)
-template <class T> inline constexpr bool use_tile_kernels = std::is_same_v<T, float>;
-#else
-template <class T> inline constexpr bool use_tile_kernels = false;
-#endif
+// The tile kernels for T: float32 where the CPU has them, else none (Eigen).
+template <class T> const TileKernels* tile_kernels_for() {
+    if constexpr (std::is_same_v<T, float>) return float_tile_kernels();
+    else return nullptr;
+}
 
 // Whether the tile (q0.., k0..) has any masked entry.
 inline bool tile_masked(const AttentionArgs& a, std::int64_t q0, std::int64_t k0, std::int64_t nk) {
     return a.mask.data || (a.causal && k0 + nk - 1 > q0 + a.causal_offset);
-}
-
-#if defined(__AVX512F__)
-// AVX-512 tile products for float32, in place of Eigen's GEMM on these small shapes (Eigen packs
-// both operands on every call, a third of the forward's time at 4096 tokens). Register blocks of
-// R rows x NV vectors of 16; the last vector of a row is masked, so no shape needs padding.
-namespace avx512 {
-
-inline __mmask16 tail_mask(std::int64_t left) { return left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u); }
-
-// s[i][j] = scale * sum_p q[i][p] kt[p][j] for rows i0.. i0+R, columns j0 .. j0 + 16 NV (masked past nk).
-template <int R, int NV>
-void scores_block(const float* q, std::int64_t q_rs, std::int64_t d, const float* kt, std::int64_t ldk, std::int64_t j0, std::int64_t nk,
-                  float scale, float* s, std::int64_t lds) {
-    __m512 acc[R][NV];
-    __mmask16 m[NV];
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) m[v] = tail_mask(nk - j0 - 16 * v);
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
-    for (std::int64_t p = 0; p < d; ++p) {
-        __m512 kv[NV];
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) kv[v] = _mm512_maskz_loadu_ps(m[v], kt + p * ldk + j0 + 16 * v);
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) {
-            const __m512 qb = _mm512_set1_ps(q[r * q_rs + p]);
-            _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(qb, kv[v], acc[r][v]);
-        }
-    }
-    const __m512 sc = _mm512_set1_ps(scale);
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(s + r * lds + j0 + 16 * v, m[v], _mm512_mul_ps(acc[r][v], sc));
-}
-
-// o[i][c] += sum_j p(i, j) v[j][c] for rows i0 .. i0+R, columns c0 .. c0 + 16 NV (masked past
-// cols), with p(i, j) at pm[i * prs + j * pcs]: P itself, or a transpose (prs 1) for dV and dK.
-template <int R, int NV>
-void pv_block(const float* pm, std::int64_t prs, std::int64_t pcs, std::int64_t inner, const float* v, std::int64_t v_rs, std::int64_t c0,
-              std::int64_t cols, float* o, std::int64_t ldo) {
-    __m512 acc[R][NV];
-    __mmask16 m[NV];
-    _Pragma("GCC unroll 4") for (int w = 0; w < NV; ++w) m[w] = tail_mask(cols - c0 - 16 * w);
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
-        _Pragma("GCC unroll 4") for (int w = 0; w < NV; ++w) acc[r][w] = _mm512_maskz_loadu_ps(m[w], o + r * ldo + c0 + 16 * w);
-    for (std::int64_t j = 0; j < inner; ++j) {
-        __m512 vv[NV];
-        _Pragma("GCC unroll 4") for (int w = 0; w < NV; ++w) vv[w] = _mm512_maskz_loadu_ps(m[w], v + j * v_rs + c0 + 16 * w);
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) {
-            const __m512 pb = _mm512_set1_ps(pm[r * prs + j * pcs]);
-            _Pragma("GCC unroll 4") for (int w = 0; w < NV; ++w) acc[r][w] = _mm512_fmadd_ps(pb, vv[w], acc[r][w]);
-        }
-    }
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
-        _Pragma("GCC unroll 4") for (int w = 0; w < NV; ++w) _mm512_mask_storeu_ps(o + r * ldo + c0 + 16 * w, m[w], acc[r][w]);
-}
-
-// Calls f.template operator()<R, NV>() for the row count r (1-4) and vector count nv (1-4).
-template <class F> void dispatch_block(std::int64_t r, std::int64_t nv, F&& f) {
-    auto with_nv = [&]<int R>() {
-        switch (nv) {
-            case 1: f.template operator()<R, 1>(); break;
-            case 2: f.template operator()<R, 2>(); break;
-            case 3: f.template operator()<R, 3>(); break;
-            default: f.template operator()<R, 4>(); break;
-        }
-    };
-    switch (r) {
-        case 1: with_nv.template operator()<1>(); break;
-        case 2: with_nv.template operator()<2>(); break;
-        case 3: with_nv.template operator()<3>(); break;
-        default: with_nv.template operator()<4>(); break;
-    }
-}
-
-// S (nq x nk, row stride lds) = scale * Q (nq x d, row stride q_rs) Kt[:, k0 ..] (Kt: d x ldk).
-inline void scores(const float* q, std::int64_t q_rs, std::int64_t nq, std::int64_t d, const float* kt, std::int64_t ldk, std::int64_t nk,
-                   float scale, float* s, std::int64_t lds) {
-    for (std::int64_t i = 0; i < nq; i += 4)
-        for (std::int64_t j = 0; j < nk; j += 64)
-            dispatch_block(std::min<std::int64_t>(4, nq - i), (std::min<std::int64_t>(64, nk - j) + 15) / 16, [&]<int R, int NV>() {
-                scores_block<R, NV>(q + i * q_rs, q_rs, d, kt, ldk, j, nk, scale, s + i * lds, lds);
-            });
-}
-
-// O (rows x cols, row stride ldo) += P (rows x inner, element (i, j) at pm[i * prs + j * pcs])
-// V (inner x cols, row stride v_rs).
-inline void accumulate_pv(const float* pm, std::int64_t prs, std::int64_t pcs, std::int64_t rows, std::int64_t inner, const float* v,
-                          std::int64_t v_rs, std::int64_t cols, float* o, std::int64_t ldo) {
-    for (std::int64_t i = 0; i < rows; i += 4)
-        for (std::int64_t c = 0; c < cols; c += 64)
-            dispatch_block(std::min<std::int64_t>(4, rows - i), (std::min<std::int64_t>(64, cols - c) + 15) / 16, [&]<int R, int NV>() {
-                pv_block<R, NV>(pm + i * prs, prs, pcs, inner, v, v_rs, c, cols, o + i * ldo, ldo);
-            });
 }
 
 // Packs rows [0, n) of one head's 4-D view, transposed, tile by tile: tile t is a width x tile_k
@@ -164,12 +71,10 @@ template <class M> void pack_transposed_tiles(M& out, const KernelView& t, std::
     out.resize((n + tile - 1) / tile * width, tile);
     for (std::int64_t k0 = 0; k0 < n; k0 += tile) {
         const std::int64_t nk = std::min(tile, n - k0);
-        out.block(k0 / tile * width, 0, width, nk).noalias() = rows<float>(t, b, h, k0, nk).transpose();
+        out.block(k0 / tile * width, 0, width, nk).noalias() = rows<typename M::Scalar>(t, b, h, k0, nk).transpose();
     }
 }
 
-}  // namespace avx512
-#endif
 
 }  // namespace backend::cpu::attention_tiles
 
@@ -178,17 +83,15 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::forward(const AttentionArgs& a)
     dispatch_float(a.q.type, "attention", [&]<class T>() {
         const std::int64_t B = a.q.shape[0], H = a.q.shape[1], Nq = a.q.shape[2], Nk = a.k.shape[2], dv = a.v.shape[3];
         const T scale = static_cast<T>(a.scale);
+        const TileKernels* tk = tile_kernels_for<T>();  // before the workers: a bad OMNI_CPU_ISA throws here
         backend::cpu::parallel_for(B * H, Nq * Nk * (a.q.shape[3] + dv), [&](std::int64_t p0, std::int64_t p1) {
             Mat<T> s, acc, kt;
             Eigen::Matrix<T, Eigen::Dynamic, 1> mrow, lrow, shift(tile_q), corr(tile_q);
             const T ninf = -std::numeric_limits<T>::infinity();
             [[maybe_unused]] const std::int64_t d = a.q.shape[3];
-            [[maybe_unused]] constexpr bool simd = use_tile_kernels<T>;
             for (std::int64_t p = p0; p < p1; ++p) {
                 const std::int64_t b = p / H, h = p % H;
-#if defined(__AVX512F__)
-                if constexpr (simd) avx512::pack_transposed_tiles(kt, a.k, b, h, Nk, tile_k);  // K^T of this head, once
-#endif
+                if (tk) pack_transposed_tiles(kt, a.k, b, h, Nk, tile_k);  // K^T of this head, once
                 for (std::int64_t q0 = 0; q0 < Nq; q0 += tile_q) {
                     const std::int64_t nq = std::min(tile_q, Nq - q0);
                     const auto Q = rows<T>(a.q, b, h, q0, nq);
@@ -198,12 +101,12 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::forward(const AttentionArgs& a)
                     const std::int64_t k_end = a.causal ? std::clamp<std::int64_t>(q0 + nq + a.causal_offset, 0, Nk) : Nk;  // later keys are all masked
                     for (std::int64_t k0 = 0; k0 < k_end; k0 += tile_k) {
                         const std::int64_t nk = std::min(tile_k, k_end - k0);
-#if defined(__AVX512F__)
-                        if constexpr (simd) {
-                            s.resize(nq, nk);
-                            avx512::scores(Q.data(), a.q.strides[2], nq, d, kt.data() + k0 / tile_k * d * tile_k, tile_k, nk, scale, s.data(), nk);
+                        if (tk) {
+                            if constexpr (std::is_same_v<T, float>) {
+                                s.resize(nq, nk);
+                                tk->scores(Q.data(), a.q.strides[2], nq, d, kt.data() + k0 / tile_k * d * tile_k, tile_k, nk, scale, s.data(), nk);
+                            }
                         } else
-#endif
                             s.noalias() = (Q * rows<T>(a.k, b, h, k0, nk).transpose()) * scale;
                         const bool masked = tile_masked(a, q0, k0, nk);
                         if (masked) apply_mask(s, a, b, q0, k0, ninf);
@@ -227,11 +130,10 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::forward(const AttentionArgs& a)
                             if (mrow[i] == ninf) s.row(i).setZero();
                         lrow.array() = lrow.array() * corr.head(nq).array() + s.rowwise().sum().array();
                         acc.array().colwise() *= corr.head(nq).array();
-#if defined(__AVX512F__)
-                        if constexpr (simd)
-                            avx512::accumulate_pv(s.data(), nk, 1, nq, nk, rows<T>(a.v, b, h, k0, nk).data(), a.v.strides[2], dv, acc.data(), dv);
-                        else
-#endif
+                        if (tk) {
+                            if constexpr (std::is_same_v<T, float>)
+                                tk->accumulate_pv(s.data(), nk, 1, nq, nk, rows<T>(a.v, b, h, k0, nk).data(), a.v.strides[2], dv, acc.data(), dv);
+                        } else
                             acc.noalias() += s * rows<T>(a.v, b, h, k0, nk);
                     }
                     auto O = rows_mut<T>(a.out, b, h, q0, nq);
@@ -256,10 +158,10 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::backward(const AttentionArgs& a
     dispatch_float(a.q.type, "attention", [&]<class T>() {
         const std::int64_t B = a.q.shape[0], H = a.q.shape[1], Nq = a.q.shape[2], Nk = a.k.shape[2];
         const T scale = static_cast<T>(a.scale);
+        const TileKernels* tk = tile_kernels_for<T>();  // before the workers: a bad OMNI_CPU_ISA throws here
         backend::cpu::parallel_for(B * H, 2 * Nq * Nk * (a.q.shape[3] + a.v.shape[3]), [&](std::int64_t p0, std::int64_t p1) {
             Mat<T> s, dp, kt, vt;
             Eigen::Matrix<T, Eigen::Dynamic, 1> drow;
-            [[maybe_unused]] constexpr bool simd = use_tile_kernels<T>;
             for (std::int64_t p = p0; p < p1; ++p) {
                 const std::int64_t b = p / H, h = p % H;
                 const T* lse = a.lse.as<T>() + (b * H + h) * Nq;
@@ -274,7 +176,7 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::backward(const AttentionArgs& a
                     auto dV = rows_mut<T>(dv, b, h, k0, nk);
                     dK.setZero();
                     dV.setZero();
-                    if constexpr (simd) {  // K^T and V^T of this key tile, for the score-shaped products
+                    if (tk) {  // K^T and V^T of this key tile, for the score-shaped products
                         kt.noalias() = K.transpose();
                         vt.noalias() = V.transpose();
                     }
@@ -284,12 +186,12 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::backward(const AttentionArgs& a
                     for (std::int64_t q0 = q_begin; q0 < Nq; q0 += tile_q) {
                         const std::int64_t nq = std::min(tile_q, Nq - q0);
                         const auto Q = rows<T>(a.q, b, h, q0, nq), dO = rows<T>(dout, b, h, q0, nq);
-#if defined(__AVX512F__)
-                        if constexpr (simd) {
-                            s.resize(nq, nk);
-                            avx512::scores(Q.data(), a.q.strides[2], nq, Q.cols(), kt.data(), nk, nk, scale, s.data(), nk);
+                        if (tk) {
+                            if constexpr (std::is_same_v<T, float>) {
+                                s.resize(nq, nk);
+                                tk->scores(Q.data(), a.q.strides[2], nq, Q.cols(), kt.data(), nk, nk, scale, s.data(), nk);
+                            }
                         } else
-#endif
                             s.noalias() = (Q * K.transpose()) * scale;
                         const bool masked = tile_masked(a, q0, k0, nk);
                         // P = exp(S - lse) over the whole tile; rows with no visible key
@@ -299,20 +201,20 @@ OMNI_KERNELS_INLINE void attention_kernels<cpu>::backward(const AttentionArgs& a
                         for (std::int64_t i = 0; i < nq; ++i)
                             if (L[i] == -std::numeric_limits<T>::infinity()) s.row(i).setZero();
                         if (masked) apply_mask(s, a, b, q0, k0, T(0));
-#if defined(__AVX512F__)
-                        if constexpr (simd) {
-                            const std::int64_t d = Q.cols(), e = dO.cols();
-                            avx512::accumulate_pv(s.data(), 1, nk, nk, nq, dO.data(), dout.strides[2], e, dV.data(), dv.strides[2]);  // dV += P^T dO
-                            dp.resize(nq, nk);
-                            avx512::scores(dO.data(), dout.strides[2], nq, e, vt.data(), nk, nk, 1.0f, dp.data(), nk);  // dP = dO V^T
-                            for (std::int64_t i = 0; i < nq; ++i)
-                                dp.row(i).array() = s.row(i).array() * (dp.row(i).array() - drow[q0 + i]) * scale;
-                            avx512::accumulate_pv(dp.data(), nk, 1, nq, nk, K.data(), a.k.strides[2], d, rows_mut<T>(dq, b, h, q0, nq).data(),
+                        if (tk) {
+                            if constexpr (std::is_same_v<T, float>) {
+                                const std::int64_t d = Q.cols(), e = dO.cols();
+                                tk->accumulate_pv(s.data(), 1, nk, nk, nq, dO.data(), dout.strides[2], e, dV.data(), dv.strides[2]);  // dV += P^T dO
+                                dp.resize(nq, nk);
+                                tk->scores(dO.data(), dout.strides[2], nq, e, vt.data(), nk, nk, 1.0f, dp.data(), nk);  // dP = dO V^T
+                                for (std::int64_t i = 0; i < nq; ++i)
+                                    dp.row(i).array() = s.row(i).array() * (dp.row(i).array() - drow[q0 + i]) * scale;
+                                tk->accumulate_pv(dp.data(), nk, 1, nq, nk, K.data(), a.k.strides[2], d, rows_mut<T>(dq, b, h, q0, nq).data(),
                                                   dq.strides[2]);  // dQ += dS K
-                            avx512::accumulate_pv(dp.data(), 1, nk, nk, nq, Q.data(), a.q.strides[2], d, dK.data(), dk.strides[2]);  // dK += dS^T Q
+                                tk->accumulate_pv(dp.data(), 1, nk, nk, nq, Q.data(), a.q.strides[2], d, dK.data(), dk.strides[2]);  // dK += dS^T Q
+                            }
                             continue;
                         }
-#endif
                         dV.noalias() += s.transpose() * dO;
                         dp.noalias() = dO * V.transpose();
                         // Row by row: Eigen 3.4 does not vectorise a broadcast over rows.
