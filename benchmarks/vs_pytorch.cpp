@@ -157,7 +157,10 @@ int main(int argc, char** argv) try {
 #else
             const char* blas = "off";
 #endif
-            std::cout << "bf16 " << (omni::backend::cpu::amx::available() ? "amx" : "none") << " blas " << blas << std::endl;
+            // Last: Eigen's compile-time SIMD list ("AVX512, FMA, AVX2, ..."), which has spaces.
+            std::cout << "bf16 " << (omni::backend::cpu::amx::available() ? "amx" : "none") << " blas " << blas << " kernels "
+                      << omni::backend::cpu::cpu_isa_name(omni::backend::cpu::active_cpu_isa()) << " eigen " << Eigen::SimdInstructionSetsInUse()
+                      << std::endl;
         }
         else if (cmd == "time") {
             std::string row;

@@ -254,6 +254,7 @@ def main():
         omni = Omni(a.omni, workdir, 2 if a.check else a.batch, 256 if a.check else a.tokens, a.threads)
         info = omni.ask("info").split()
         bf16_path = info[1]
+        omni_isa = f"omni's kernels {info[5]} (OMNI_CPU_ISA), Eigen compiled for {' '.join(info[7:])}"
         weights = load_safetensors(os.path.join(workdir, "vit.safetensors"))
         inputs = load_safetensors(os.path.join(workdir, "inputs.safetensors"))
         ok, report = check(omni, workdir, weights, inputs, bf16_path)
@@ -274,7 +275,7 @@ def main():
         for o in (omni, omni_blas):
             if o:
                 o.close()
-    md = (f"CPU: {cpu_description()}. PyTorch {torch.__version__} (CPU capability {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else '?'}), "
+    md = (f"CPU: {cpu_description()}. PyTorch {torch.__version__} (CPU capability {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else '?'}), {omni_isa}; "
           f"{a.threads} threads each; ViT-B/32 batch {a.batch} at 224x224; attention one sequence of {a.tokens} tokens, 12 heads of 64; "
           f"Omni-C tiny pretraining step: two views of 64 28x28 images, NT-Xent, AdamW. Medians of {a.reps} alternating runs after warm-up, ms.\n\n"
           + table + "\n" + "\n".join("- " + r for r in report) + "\n")

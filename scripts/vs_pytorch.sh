@@ -4,7 +4,10 @@
 # pretraining step; PyTorch eager fp32 (SDPA), bf16 autocast and torch.compile; omni in each
 # precision this CPU has. Checks agreement first, then writes build-bench/results/vs_pytorch.md
 # (docs/performance.md keeps the latest table).
-#   scripts/vs_pytorch.sh [--reps N] [--batch N] [--no-compile] [--only ROW]
+#   scripts/vs_pytorch.sh [--avx2] [--reps N] [--batch N] [--no-compile] [--only ROW]
+#   --avx2                   both sides as on an AVX2-only CPU: omni built with -march=haswell
+#                            (build-bench-avx2) and OMNI_CPU_ISA=avx2; PyTorch with
+#                            ATEN_CPU_CAPABILITY=avx2 and MKL_ENABLE_INSTRUCTIONS=AVX2
 #   PYTHON=/path/to/python   an interpreter with torch >= 2 (default: a venv made here from PyPI)
 #   TORCH_SPEC="torch==2.15.0"  what pip installs into that venv (PyPI's Linux wheel is the CUDA
 #                                build: it downloads ~3 GB of NVIDIA libraries and runs on the CPU)
@@ -15,7 +18,12 @@
 # Run it on a quiet machine: nothing else building or timing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/build-bench"
+build="$root/build-bench" flags=(-DOMNI_NATIVE=ON) out=vs_pytorch.md
+if [ "${1:-}" = --avx2 ]; then
+  shift
+  build="$root/build-bench-avx2" flags=(-DOMNI_NATIVE=OFF "-DCMAKE_CXX_FLAGS=-march=haswell") out=vs_pytorch_avx2.md
+  export OMNI_CPU_ISA=avx2 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 OPENBLAS_CORETYPE=Haswell
+fi
 "$root/scripts/deps.sh" cmake g++ make libeigen3-dev libbenchmark-dev zlib1g-dev python3-venv
 python=${PYTHON:-}
 if [ -z "$python" ]; then
@@ -27,7 +35,7 @@ if [ -z "$python" ]; then
   python="$venv/bin/python"
 fi
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_TESTS=OFF -DOMNI_BUILD_EXAMPLES=OFF \
-  -DOMNI_ENABLE_CUDA=OFF -DOMNI_BUILD_BENCHMARKS=ON -DOMNI_NATIVE=ON > /dev/null
+  -DOMNI_ENABLE_CUDA=OFF -DOMNI_BUILD_BENCHMARKS=ON "${flags[@]}" > /dev/null
 cmake --build "$build" -j "${JOBS:-2}" --target vs_pytorch
 blas=()
 targets=$(cmake --build "$build" --target help)
@@ -41,4 +49,4 @@ if grep -q vs_pytorch_blas <<<"$targets"; then
 fi
 mkdir -p "$build/results"
 OMP_WAIT_POLICY=passive "$python" "$root/benchmarks/vs_pytorch.py" --omni "$build/benchmarks/vs_pytorch" "${blas[@]}" \
-  --threads "${THREADS:-2}" --out "$build/results/vs_pytorch.md" "$@"
+  --threads "${THREADS:-2}" --out "$build/results/$out" "$@"
