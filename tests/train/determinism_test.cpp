@@ -1,9 +1,9 @@
 // Determinism of CPU training. The same seed gives bitwise the same losses and weights on every
-// run at a given omni::set_num_threads. Across thread counts most kernels give the same bits too
-// (each output element is computed by one thread in a fixed order), checked op by op below; two
-// do not, and docs/reliability.md ("Determinism") says why: a GEMM whose inner dimension exceeds
-// Eigen's cache block (its blocking depends on the thread count), and the weight and bias
-// gradients of layer_norm and rms_norm (per-thread partial sums).
+// run at a given omni::set_num_threads. Across thread counts the kernels give the same bits too
+// (each output element is computed by one thread in a fixed order, and sums over rows go in fixed
+// blocks), checked op by op and for a whole training run below. The exception: large float32
+// GEMMs on a CPU without AVX2, and float64 ones, run on Eigen's threads, whose blocking depends on
+// the thread count (docs/reliability.md, "Determinism").
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -73,6 +73,11 @@ TEST(Determinism, TheSameSeedTrainsBitwiseTheSameOnEveryRun) {
     for (const int threads : {1, 2}) EXPECT_TRUE(same_bits(on_threads(threads, train), on_threads(threads, train))) << threads << " threads";
 }
 
+TEST(Determinism, TheSameSeedTrainsBitwiseTheSameOnOneAndTwoThreads) {
+    if (!omni::backend::cpu::sgemm::kernel()) GTEST_SKIP() << "no AVX2 here (or OMNI_CPU_ISA=baseline): large GEMMs run on Eigen's threads";
+    EXPECT_TRUE(same_bits(on_threads(1, train), on_threads(2, train)));
+}
+
 // Forward and every gradient of the ops whose bits do not depend on the thread count, at sizes
 // where 2 threads split the work.
 TEST(Determinism, TheseOpsGiveTheSameBitsOnOneAndTwoThreads) {
@@ -97,6 +102,19 @@ TEST(Determinism, TheseOpsGiveTheSameBitsOnOneAndTwoThreads) {
              const V l = omni::loss::cross_entropy(a, V(D::from_data(std::vector<std::int64_t>(512, 3), {512})));
              l.backward();
              return std::vector<D>{l.value(), a.grad()};
+         }},
+        {"rms_norm (input and weight gradients)", [&] {
+             const V a(x, true), w(D::ones({64}), true);
+             auto r = grad_of(omni::rms_norm(a, w), a);
+             r.push_back(w.grad());
+             return r;
+         }},
+        {"layer_norm (weight and bias gradients)", [&] {
+             const V a(x, true), w(D::ones({64}), true), b(D::zeros({64}), true);
+             auto r = grad_of(omni::layer_norm(a, w, b), a);
+             r.push_back(w.grad());
+             r.push_back(b.grad());
+             return r;
          }},
         {"matmul, inner dimension 64", [&] {
              const V a(x, true);

@@ -1,7 +1,8 @@
 #pragma once
 // CPU layer norm. Statistics in double for float32 rows (PyTorch accumulates in float with
-// Welford; double keeps parity well inside 1e-5 at D = 768). Backward: per-thread partial
-// dweight / dbias, summed at the end, so rows split across threads without atomics.
+// Welford; double keeps parity well inside 1e-5 at D = 768). Backward: partial dweight / dbias
+// per block of norm_block_rows rows, summed at the end, so rows split across threads without
+// atomics and the bits do not depend on the thread count.
 #include <cmath>
 #include <vector>
 
@@ -47,39 +48,43 @@ OMNI_KERNELS_INLINE void layer_norm_kernels<cpu>::backward(const KernelView& x, 
     const std::int64_t rows = x.shape[0], D = x.shape[1];
     dispatch_float(x.type, "layer_norm", [&]<class T>() {
         const T* wp = w.as<T>();
-        const int threads = num_threads();
-        std::vector<std::vector<double>> pw(threads), pb(threads);
-        const std::int64_t chunk = (rows + threads - 1) / threads;
-#pragma omp parallel for num_threads(threads) schedule(static) if (rows * D > backend::cpu::parallel_grain)
-        for (int t = 0; t < threads; ++t) {
-            std::vector<double>& lw = pw[t];
-            std::vector<double>& lb = pb[t];
-            if (gw.data) lw.assign(D, 0.0);
-            if (gb.data) lb.assign(D, 0.0);
+        // Partial dweight / dbias per fixed block of rows, added in block order: the same bits at
+        // any thread count.
+        const std::int64_t nb = (rows + backend::cpu::norm_block_rows - 1) / backend::cpu::norm_block_rows;
+        std::vector<double> pw(gw.data ? nb * D : 0), pb(gb.data ? nb * D : 0);
+        backend::cpu::parallel_for(nb, backend::cpu::norm_block_rows * D * 6, [&](std::int64_t b0, std::int64_t b1) {
             std::vector<T> dxh(D);
-            for (std::int64_t r = t * chunk; r < std::min(rows, (t + 1) * chunk); ++r) {
-                const T* xr = x.as<T>() + r * D;
-                const T* g = gy.as<T>() + r * D;
-                T* o = gx.as<T>() + r * D;
-                const T m = mean.as<T>()[r], q = rstd.as<T>()[r];
-                double s1 = 0, s2 = 0;
-                for (std::int64_t i = 0; i < D; ++i) {
-                    const T xh = (xr[i] - m) * q;
-                    dxh[i] = wp ? g[i] * wp[i] : g[i];
-                    s1 += dxh[i];
-                    s2 += dxh[i] * xh;
-                    if (gw.data) lw[i] += g[i] * xh;
-                    if (gb.data) lb[i] += g[i];
+            for (std::int64_t blk = b0; blk < b1; ++blk) {
+                double* lw = gw.data ? pw.data() + blk * D : nullptr;
+                double* lb = gb.data ? pb.data() + blk * D : nullptr;
+                for (std::int64_t r = blk * backend::cpu::norm_block_rows; r < std::min(rows, (blk + 1) * backend::cpu::norm_block_rows); ++r) {
+                    const T* xr = x.as<T>() + r * D;
+                    const T* g = gy.as<T>() + r * D;
+                    T* o = gx.as<T>() + r * D;
+                    const T m = mean.as<T>()[r], q = rstd.as<T>()[r];
+                    double s1 = 0, s2 = 0;
+                    for (std::int64_t i = 0; i < D; ++i) {
+                        const T xh = (xr[i] - m) * q;
+                        dxh[i] = wp ? g[i] * wp[i] : g[i];
+                        s1 += dxh[i];
+                        s2 += dxh[i] * xh;
+                        if (lw) lw[i] += g[i] * xh;
+                        if (lb) lb[i] += g[i];
+                    }
+                    const T a = static_cast<T>(s1 / D), c = static_cast<T>(s2 / D);
+                    for (std::int64_t i = 0; i < D; ++i) o[i] = q * (dxh[i] - a - (xr[i] - m) * q * c);
                 }
-                const T a = static_cast<T>(s1 / D), c = static_cast<T>(s2 / D);
-                for (std::int64_t i = 0; i < D; ++i) o[i] = q * (dxh[i] - a - (xr[i] - m) * q * c);
             }
+        });
+        for (std::int64_t i = 0; i < D; ++i) {
+            double sw = 0, sb = 0;
+            for (std::int64_t blk = 0; blk < nb; ++blk) {
+                if (gw.data) sw += pw[blk * D + i];
+                if (gb.data) sb += pb[blk * D + i];
+            }
+            if (gw.data) gw.as<T>()[i] += static_cast<T>(sw);
+            if (gb.data) gb.as<T>()[i] += static_cast<T>(sb);
         }
-        for (int t = 0; t < threads; ++t)
-            for (std::int64_t i = 0; i < D; ++i) {
-                if (gw.data && !pw[t].empty()) gw.as<T>()[i] += static_cast<T>(pw[t][i]);
-                if (gb.data && !pb[t].empty()) gb.as<T>()[i] += static_cast<T>(pb[t][i]);
-            }
     });
 }
 

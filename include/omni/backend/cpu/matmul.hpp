@@ -3,7 +3,9 @@
 // stride), so views and transposes cost nothing. Many small products (attention heads at 50
 // tokens) run one per thread; a large one uses Eigen's own threads. Under
 // float32_matmul_precision() == bf16, large float32 products go to AMX tiles (amx_gemm.hpp); with
-// omni::blas linked, other large products go to the system BLAS (blas_gemm.hpp).
+// omni::blas linked, other large products go to the system BLAS (blas_gemm.hpp); else large
+// float32 products run omni's own GEMM (sgemm.hpp) where the CPU has AVX2 or AVX-512, whatever
+// -march the code was compiled for, with the same bits at any thread count.
 #include <Eigen/Core>
 #include <type_traits>
 #ifdef _OPENMP
@@ -14,6 +16,7 @@
 #include "omni/backend/cpu/blas_gemm.hpp"
 #include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/cpu/sgemm.hpp"
 #include "omni/backend/matmul.hpp"
 #include "omni/core/matmul_precision.hpp"
 #include "omni/policy/cpu.hpp"
@@ -73,6 +76,12 @@ private:
 
 // Products worth handing to AMX tiles or a BLAS: smaller ones cost more to pack than they save.
 inline bool large_product(const GemmArgs& g) { return g.m >= 32 && g.n >= 32 && g.k >= 32 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
+// Products for omni's sgemm: any inner dimension, but at least 16 rows and columns (a register
+// tile is 6 x 16 or 6 x 64; matrix-vector products stay with Eigen's GEMV).
+inline bool sgemm_product(const GemmArgs& g) { return g.m >= 16 && g.n >= 16 && g.k >= 1 && g.m * g.n * g.k >= (std::int64_t{1} << 18); }
+// Below this many multiply-adds Eigen runs on the calling thread: a fork costs about what it
+// saves, and a serial product's bits do not depend on the thread count.
+inline constexpr std::int64_t eigen_threaded_flops = std::int64_t{1} << 21;
 
 }  // namespace backend::cpu::gemm_eigen
 
@@ -94,7 +103,7 @@ OMNI_KERNELS_INLINE void matmul_kernels<cpu>::gemm(const GemmArgs& g) {
             });
         } else {
             // Also the BLAS's thread count: OpenMP builds of OpenBLAS and BLIS read the same setting.
-            const backend::cpu::gemm_eigen::EigenThreads threads(num_threads());
+            const backend::cpu::gemm_eigen::EigenThreads threads(flops < backend::cpu::gemm_eigen::eigen_threaded_flops ? 1 : num_threads());
 #ifdef OMNI_BLAS
             if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
                 if (backend::cpu::gemm_eigen::large_product(g) && backend::cpu::blas::usable()) {
@@ -104,6 +113,14 @@ OMNI_KERNELS_INLINE void matmul_kernels<cpu>::gemm(const GemmArgs& g) {
                 }
             }
 #endif
+            if constexpr (std::is_same_v<T, float>) {
+                if (backend::cpu::gemm_eigen::sgemm_product(g)) {
+                    if (const auto* kernel = backend::cpu::sgemm::kernel()) {
+                        backend::cpu::sgemm::gemm(*kernel, g);
+                        return;
+                    }
+                }
+            }
             for (std::int64_t i = 0; i < g.batch; ++i) one<T>(g, i);
         }
     });

@@ -10,6 +10,9 @@
 namespace omni::backend::cpu {
 
 inline constexpr std::int64_t parallel_grain = 1 << 16;  // work units per thread, at least: below it a fork costs more than it saves
+// Rows per partial sum in reductions over rows (norm weight gradients): fixed, not per thread, so
+// the grouping of the sum and hence its bits do not depend on the thread count.
+inline constexpr std::int64_t norm_block_rows = 256;
 
 // f(begin, end) over [0, n) in contiguous chunks, one per thread.
 template <class F> void parallel_for(std::int64_t n, std::int64_t cost_per_item, F&& f) {

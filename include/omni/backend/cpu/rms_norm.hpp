@@ -1,7 +1,7 @@
 #pragma once
 // CPU RMS norm. The mean square accumulates in double (transformers upcasts to float32; double
-// keeps float32 parity well inside 1e-6). Backward: per-thread partial dweight in double,
-// summed at the end, so rows split across threads without atomics.
+// keeps float32 parity well inside 1e-6). Backward: partial dweight in double per block of
+// norm_block_rows rows, summed at the end: no atomics, the same bits at any thread count.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -39,30 +39,33 @@ OMNI_KERNELS_INLINE void rms_norm_kernels<cpu>::backward(const KernelView& x, co
     const std::int64_t rows = x.shape[0], D = x.shape[1];
     dispatch_float(x.type, "rms_norm", [&]<class T>() {
         const T* wp = w.as<T>();
-        const int threads = num_threads();
-        std::vector<std::vector<double>> pw(threads);
-        const std::int64_t chunk = (rows + threads - 1) / threads;
-#pragma omp parallel for num_threads(threads) schedule(static) if (rows * D > backend::cpu::parallel_grain)
-        for (int t = 0; t < threads; ++t) {
-            std::vector<double>& lw = pw[t];
-            lw.assign(D, 0.0);
-            for (std::int64_t r = t * chunk; r < std::min(rows, (t + 1) * chunk); ++r) {
-                const T* xr = x.as<T>() + r * D;
-                const T* g = gy.as<T>() + r * D;
-                T* o = gx.as<T>() + r * D;
-                const T q = rstd.as<T>()[r];
-                double s = 0;
-                for (std::int64_t i = 0; i < D; ++i) {
-                    s += static_cast<double>(g[i]) * wp[i] * xr[i];
-                    lw[i] += static_cast<double>(g[i]) * xr[i] * q;
+        // Partial dweight per fixed block of rows, added in block order: the same bits at any
+        // thread count.
+        const std::int64_t nb = (rows + backend::cpu::norm_block_rows - 1) / backend::cpu::norm_block_rows;
+        std::vector<double> pw(nb * D, 0.0);
+        backend::cpu::parallel_for(nb, backend::cpu::norm_block_rows * D * 5, [&](std::int64_t b0, std::int64_t b1) {
+            for (std::int64_t blk = b0; blk < b1; ++blk) {
+                double* lw = pw.data() + blk * D;
+                for (std::int64_t r = blk * backend::cpu::norm_block_rows; r < std::min(rows, (blk + 1) * backend::cpu::norm_block_rows); ++r) {
+                    const T* xr = x.as<T>() + r * D;
+                    const T* g = gy.as<T>() + r * D;
+                    T* o = gx.as<T>() + r * D;
+                    const T q = rstd.as<T>()[r];
+                    double s = 0;
+                    for (std::int64_t i = 0; i < D; ++i) {
+                        s += static_cast<double>(g[i]) * wp[i] * xr[i];
+                        lw[i] += static_cast<double>(g[i]) * xr[i] * q;
+                    }
+                    const T c = static_cast<T>(s / D) * q * q;
+                    for (std::int64_t i = 0; i < D; ++i) o[i] = q * (g[i] * wp[i] - xr[i] * c);
                 }
-                const T c = static_cast<T>(s / D) * q * q;
-                for (std::int64_t i = 0; i < D; ++i) o[i] = q * (g[i] * wp[i] - xr[i] * c);
             }
+        });
+        for (std::int64_t i = 0; i < D; ++i) {
+            double sw = 0;
+            for (std::int64_t blk = 0; blk < nb; ++blk) sw += pw[blk * D + i];
+            gw.as<T>()[i] += static_cast<T>(sw);
         }
-        for (int t = 0; t < threads; ++t)
-            if (!pw[t].empty())
-                for (std::int64_t i = 0; i < D; ++i) gw.as<T>()[i] += static_cast<T>(pw[t][i]);
     });
 }
 
