@@ -321,6 +321,27 @@ TEST(Decode, JpegHuffmanTablesOver256SymbolsAreRefused) {
                   std::to_string(dht + 5));
 }
 
+// A scan that names a Huffman table no DHT defined: stb 2.27 decodes with the table's
+// uninitialised memory and reads past its 256 symbols (the fuzzer's find, a 724-byte JPEG whose
+// scan named AC table 2). stb_image_write defines DC/AC tables 0 and 1; component 2 is pointed
+// at AC table 2.
+TEST(Decode, JpegScansNamingUndefinedHuffmanTablesAreRefused) {
+    const Bytes px = pattern(16, 16, 3);
+    Bytes jpg;
+    stbi_write_jpg_to_func(append_bytes, &jpg, 16, 16, 3, px.data(), 90);
+    std::size_t sos = 2;
+    while (sos + 1 < jpg.size() && !(jpg[sos] == 0xFF && jpg[sos + 1] == 0xDA)) ++sos;
+    ASSERT_LT(sos + 10, jpg.size());
+    ASSERT_EQ(jpg[sos + 4], 3);        // three components
+    ASSERT_EQ(jpg[sos + 8], 0x11);     // component 2: DC 1, AC 1
+    jpg[sos + 8] = 0x12;
+    EXPECT_EQ(io_message([&] { od::decode_image(jpg, {}, "sos.jpg"); }),
+              "io_error: decode_image: expected the JPEG scan at byte " + std::to_string(sos) +
+                  " in 'sos.jpg' to use Huffman tables defined before it, got AC table 2, which no DHT segment defined");
+    jpg[sos + 8] = 0x21;  // DC table 2
+    EXPECT_NE(io_message([&] { od::decode_image(jpg, {}, "sos.jpg"); }).find("got DC table 2"), std::string::npos);
+}
+
 // ---- transforms: exact small cases -----------------------------------------------------------
 
 T image(std::vector<float> v, omni::Shape s) { return T::from_data(v, s); }

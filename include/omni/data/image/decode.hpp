@@ -24,6 +24,7 @@
 #include <iterator>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "omni/core/error.hpp"
@@ -80,14 +81,19 @@ struct StbPixels {
 
 // stb_image 2.27 (Debian 12's) writes past its Huffman tables when the 16 code counts of a DHT
 // table sum past 256 (fixed upstream in 2.28). Such a table is invalid JPEG (ITU T.81, B.2.4.2:
-// at most 256 symbols), so it is refused here, before stb sees the bytes. Walks the markers as
-// stb does: segments by their length, entropy-coded data byte by byte up to the next marker.
+// at most 256 symbols), so it is refused here, before stb sees the bytes. So is a scan that names
+// a Huffman table no DHT defined before it (T.81 B.2.3): stb decodes with the table's
+// uninitialised memory and reads past its 256 symbols (found by tests/fuzz/image_fuzz.cpp).
+// Walks the markers as stb does: segments by their length, entropy-coded data byte by byte up to
+// the next marker.
 inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std::string& name) {
     std::size_t i = 0;
     while (i < b.size() && b[i] == 0xFF) ++i;  // stb skips fill bytes before SOI too
     if (i == 0 || i >= b.size() || b[i] != 0xD8) return;  // not a JPEG
     ++i;
     auto at = [&](std::size_t k) -> unsigned { return k < b.size() ? b[k] : 0u; };  // stb reads 0 past the end
+    bool defined[2][4] = {};  // [DC, AC][table id]
+    bool progressive = false;
     while (i + 1 < b.size()) {
         const unsigned m = b[i + 1];
         if (b[i] != 0xFF || m == 0xFF || m == 0x00) {  // entropy-coded data, fill or a stuffed zero
@@ -100,6 +106,7 @@ inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std
         }
         if (m == 0xD9) return;  // EOI
         const std::size_t len = (at(i + 2) << 8) | at(i + 3), end = i + 2 + len;
+        if (m == 0xC2) progressive = true;  // SOF2; stb refuses the other progressive and lossless frames
         if (m == 0xC4) {
             for (std::size_t p = i + 4; p < end && p < b.size(); ) {
                 unsigned symbols = 0;
@@ -107,7 +114,21 @@ inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std
                 if (symbols > 256)
                     throw io_error("decode_image", "expected a JPEG Huffman table of at most 256 symbols in '" + name +
                                                        "', got " + std::to_string(symbols) + " at byte " + std::to_string(p));
+                if (const unsigned tc = at(p) >> 4, th = at(p) & 15; tc <= 1 && th <= 3) defined[tc][th] = true;  // stb refuses others
                 p += 17 + symbols;
+            }
+        }
+        if (m == 0xDA) {  // SOS: the tables its components name. A progressive DC scan uses no AC
+                          // table, an AC scan no DC table, and a DC refinement neither.
+            const unsigned ns = at(i + 4), ss = at(i + 5 + 2 * ns), ah = at(i + 7 + 2 * ns) >> 4;
+            const bool dc = !progressive || (ss == 0 && ah == 0), ac = !progressive || ss != 0;
+            for (unsigned c = 0; c < ns && c < 4; ++c) {
+                const unsigned sel = at(i + 6 + 2 * c), td = sel >> 4, ta = sel & 15;
+                for (const auto& [use, kind, id] : {std::tuple{dc, 0u, td}, std::tuple{ac, 1u, ta}})
+                    if (use && id <= 3 && !defined[kind][id])
+                        throw io_error("decode_image", std::string("expected the JPEG scan at byte ") + std::to_string(i) + " in '" + name +
+                                                           "' to use Huffman tables defined before it, got " + (kind ? "AC" : "DC") +
+                                                           " table " + std::to_string(id) + ", which no DHT segment defined");
             }
         }
         if (len < 2) return;  // stb refuses the segment itself
