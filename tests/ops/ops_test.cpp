@@ -205,6 +205,16 @@ TEST(Softmax, NanAnywhereInARowMakesTheRowNan) {
         }
 }
 
+// float32 logits near 1e4: (x - m) - log s keeps the small differences; x - (m + log s) rounded
+// to m's precision (ulp 1e-3 at 1e4) and lost about 5e-4.
+TEST(Softmax, LogSoftmaxOfLargeFloat32LogitsKeepsFullPrecision) {
+    const std::vector<double> x{1e4, 1e4 + 1.0, 1e4 - 2.0, 1e4 + 0.5};
+    const auto y = omni::log_softmax(T::from_data(x, {1, 4}).to(omni::dtype::f32), 1).to_vector<double>();
+    double s = 0;
+    for (const double xi : x) s += std::exp(xi - (1e4 + 1.0));
+    for (std::size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(y[i], (x[i] - (1e4 + 1.0)) - std::log(s), 1e-6) << i;
+}
+
 TEST(LayerNorm, MatchesDefinition) {
     const T x = randn({4, 6}), w = randn({6}), b = randn({6});
     const auto y = v(omni::layer_norm(x, w, b, 1e-6));

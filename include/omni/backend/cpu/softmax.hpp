@@ -27,7 +27,8 @@ OMNI_KERNELS_INLINE void softmax_kernels<cpu>::forward(const KernelView& x, cons
                 for (std::int64_t i = 0; i < n; ++i)
                     if (xr[i] == -std::numeric_limits<T>::infinity()) yr[i] = 0;
                 const T s = yr.sum();
-                if (log) yr = xr - (std::log(s) + m);
+                // (x - m) - log s as PyTorch: x - (m + log s) rounds to m's precision when |m| >> log s.
+                if (log) yr = (xr - m) - std::log(s);
                 else yr *= T(1) / s;
             }
         });

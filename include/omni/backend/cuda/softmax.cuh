@@ -20,8 +20,9 @@ template <class T> __global__ void softmax_forward_kernel(const T* x, T* y, std:
         for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) s += exp(xr[i] - m);
         s = row_sum(s);
         if (log_out) {
-            const T ls = log(s) + m;
-            for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = xr[i] - ls;
+            // (x - m) - log s, not x - (m + log s): the latter rounds to m's precision when |m| >> log s.
+            const T ls = log(s);
+            for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = (xr[i] - m) - ls;
         } else {
             const T inv = T(1) / s;
             for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = exp(xr[i] - m) * inv;
