@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "omni/backend/cpu.hpp"
+#include "omni/backend/cpu/sgemm.hpp"
 
 namespace cpu = omni::backend::cpu;
 using cpu::cpu_isa;

@@ -156,9 +156,12 @@ TEST(OmniVinci, MediaLayoutConcatAndTegWithoutCrte) {
     want.push_back(sep);
     ASSERT_EQ(media.sequence[0].shape()[0], static_cast<std::int64_t>(want.size()));
     for (std::size_t p = 0; p < want.size(); ++p) ASSERT_EQ(values(media.sequence[0].select(0, p)), values(want[p])) << "position " << p;
-    // The projected visual tokens are the projector over the encoder's patch grid.
+    // The projected visual tokens are the projector over the encoder's patch grid (up to the last
+    // bits: a batch of other size may take another GEMM path, Eigen's or omni's sgemm).
     const D proj = m.vision_projector(m.encode_frames(batch.frames.slice(0, 0, 3)), 4, 4).reshape({12, 64});
-    EXPECT_EQ(values(vis), values(proj));
+    const auto pv = values(proj), vv = values(vis);
+    ASSERT_EQ(pv.size(), vv.size());
+    for (std::size_t i = 0; i < vv.size(); ++i) EXPECT_NEAR(vv[i], pv[i], 1e-5) << "at " << i;
     // With CRTE, frame 1's tokens turn by omega_0 x 1 s; t = 0 (frame 0) leaves them alone.
     c.crte = true;
     omni::Generator g2(3);

@@ -7,6 +7,7 @@
 
 #include "omni/autodiff/all.hpp"
 #include "omni/backend/cpu.hpp"
+#include "omni/backend/cpu/attention_tile_kernels.hpp"
 
 using omni::Shape;
 using D = omni::Tensor<omni::cpu>;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "omni/backend/cpu.hpp"
+#include "omni/backend/cpu/sgemm.hpp"
 #include "omni/loss/cross_entropy.hpp"
 #include "omni/ops/linear.hpp"
 #include "omni/optim/adamw.hpp"
