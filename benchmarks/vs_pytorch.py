@@ -403,7 +403,7 @@ def time_rows(a, omni, bf16_path, weights, tiny_weights, inputs, omni_blas=None,
              ("(AMX tiles)." if bf16_path == "amx" else "and needs AMX, which this CPU lacks: no omni bf16 column.")]
     if omni_blas:
         notes.append(f"omni fp32, {blas}: the same server linked with omni::blas, large matmuls through the system BLAS (OpenBLAS core {blas}); "
-                     "omni fp32 is the default Eigen build.")
+                     "omni fp32 is the default build (large float32 products in omni's sgemm where the CPU has AVX2, else Eigen).")
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 
