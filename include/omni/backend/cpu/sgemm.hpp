@@ -67,6 +67,7 @@ OMNI_END_TARGET
 
 using MicroKernel = void (*)(const float* a, const float* b, std::int64_t kc, float* c, std::int64_t ldc, std::int64_t rows, std::int64_t cols,
                              float alpha, float beta, bool first);
+/// One ISA's micro-kernel and its register tile (mr rows x nr columns of C).
 struct Kernel {
     MicroKernel micro;
     std::int64_t mr, nr;
