@@ -7,10 +7,7 @@
 #include <cstdint>
 
 #include "omni/backend/cpu/isa.hpp"
-
-#ifdef OMNI_HAVE_X86_DISPATCH
-#include <immintrin.h>
-#endif
+#include "omni/backend/cpu/simd_float.hpp"
 
 namespace omni::backend::cpu::attention_tiles {
 
@@ -27,35 +24,16 @@ struct TileKernels {
 
 namespace avx512 {
 OMNI_BEGIN_TARGET_AVX512
-using vec = __m512;
-using mask = __mmask16;
-inline constexpr int lanes = 16, max_nv = 4;  // 4 x 4 accumulators + 4 loads + 1 broadcast of 32 registers
-inline mask tail_mask(std::int64_t left) { return left >= 16 ? mask(0xFFFF) : mask((1u << left) - 1u); }
-inline vec zero() { return _mm512_setzero_ps(); }
-inline vec load(mask m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
-inline void store(float* p, mask m, vec v) { _mm512_mask_storeu_ps(p, m, v); }
-inline vec broadcast(float x) { return _mm512_set1_ps(x); }
-inline vec fmadd(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
-inline vec mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
+using namespace simd::avx512;
+inline constexpr int max_nv = 4;  // 4 x 4 accumulators + 4 loads + 1 broadcast of 32 registers
 #include "omni/backend/cpu/attention_tile_kernels.inl"
 OMNI_END_TARGET
 }  // namespace avx512
 
 namespace avx2 {
 OMNI_BEGIN_TARGET_AVX2
-using vec = __m256;
-using mask = __m256i;
-inline constexpr int lanes = 8, max_nv = 2;  // 4 x 2 accumulators + 2 loads + 2 masks + 1 broadcast of 16 registers
-inline mask tail_mask(std::int64_t left) {
-    const int n = left >= 8 ? 8 : static_cast<int>(left);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-inline vec zero() { return _mm256_setzero_ps(); }
-inline vec load(mask m, const float* p) { return _mm256_maskload_ps(p, m); }  // masked-off lanes read nothing
-inline void store(float* p, mask m, vec v) { _mm256_maskstore_ps(p, m, v); }
-inline vec broadcast(float x) { return _mm256_set1_ps(x); }
-inline vec fmadd(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
-inline vec mul(vec a, vec b) { return _mm256_mul_ps(a, b); }
+using namespace simd::avx2;
+inline constexpr int max_nv = 2;  // 4 x 2 accumulators + 2 loads + 2 masks + 1 broadcast of 16 registers
 #include "omni/backend/cpu/attention_tile_kernels.inl"
 OMNI_END_TARGET
 }  // namespace avx2

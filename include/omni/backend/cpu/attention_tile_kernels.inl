@@ -1,6 +1,6 @@
 // The float32 tile products of CPU attention, written once over a vector ISA: included by
-// attention_tile_kernels.hpp inside each ISA's namespace and target region, which provide vec,
-// mask, lanes, max_nv and tail_mask, zero, load, store, broadcast, fmadd, mul. Register blocks
+// attention_tile_kernels.hpp inside each ISA's namespace and target region, which provide
+// simd_float.hpp's vector operations for that ISA and max_nv. Register blocks
 // of R rows x NV vectors; the last vector of a row is masked, so no shape needs padding.
 // (No standard-library calls in here: they would be compiled for this region's ISA.)
 

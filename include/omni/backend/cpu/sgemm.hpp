@@ -14,11 +14,8 @@
 
 #include "omni/backend/cpu/isa.hpp"
 #include "omni/backend/cpu/parallel.hpp"
+#include "omni/backend/cpu/simd_float.hpp"
 #include "omni/backend/matmul.hpp"
-
-#ifdef OMNI_HAVE_X86_DISPATCH
-#include <immintrin.h>
-#endif
 
 namespace omni::backend::cpu::sgemm {
 
@@ -26,39 +23,16 @@ namespace omni::backend::cpu::sgemm {
 
 namespace avx512 {
 OMNI_BEGIN_TARGET_AVX512
-using vec = __m512;
-using mask = __mmask16;
-inline constexpr int lanes = 16, nr_vectors = 4, mr = 6;  // 24 accumulators + 4 loads + 1 broadcast of 32 registers
-inline mask tail_mask(std::int64_t left) { return left >= 16 ? mask(0xFFFF) : left <= 0 ? mask(0) : mask((1u << left) - 1u); }
-inline vec zero() { return _mm512_setzero_ps(); }
-inline vec loadu(const float* p) { return _mm512_loadu_ps(p); }
-inline vec load(mask m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
-inline void store(float* p, mask m, vec v) { _mm512_mask_storeu_ps(p, m, v); }
-inline vec broadcast(float x) { return _mm512_set1_ps(x); }
-inline vec fmadd(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
-inline vec mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
-inline vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
+using namespace simd::avx512;
+inline constexpr int nr_vectors = 4, mr = 6;  // 24 accumulators + 4 loads + 1 broadcast of 32 registers
 #include "omni/backend/cpu/sgemm_kernel.inl"
 OMNI_END_TARGET
 }  // namespace avx512
 
 namespace avx2 {
 OMNI_BEGIN_TARGET_AVX2
-using vec = __m256;
-using mask = __m256i;
-inline constexpr int lanes = 8, nr_vectors = 2, mr = 6;  // 12 accumulators + 2 loads + 1 broadcast of 16 registers
-inline mask tail_mask(std::int64_t left) {
-    const int n = left >= 8 ? 8 : left <= 0 ? 0 : static_cast<int>(left);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-inline vec zero() { return _mm256_setzero_ps(); }
-inline vec loadu(const float* p) { return _mm256_loadu_ps(p); }
-inline vec load(mask m, const float* p) { return _mm256_maskload_ps(p, m); }
-inline void store(float* p, mask m, vec v) { _mm256_maskstore_ps(p, m, v); }
-inline vec broadcast(float x) { return _mm256_set1_ps(x); }
-inline vec fmadd(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
-inline vec mul(vec a, vec b) { return _mm256_mul_ps(a, b); }
-inline vec add(vec a, vec b) { return _mm256_add_ps(a, b); }
+using namespace simd::avx2;
+inline constexpr int nr_vectors = 2, mr = 6;  // 12 accumulators + 2 loads + 1 broadcast of 16 registers
 #include "omni/backend/cpu/sgemm_kernel.inl"
 OMNI_END_TARGET
 }  // namespace avx2

@@ -1,7 +1,7 @@
 // The float32 GEMM micro-kernel, written once over a vector ISA: included by sgemm.hpp inside
-// each ISA's namespace and target region, which provide vec, mask, lanes, nr_vectors, mr and
-// tail_mask, zero, loadu, load, store, broadcast, fmadd, mul, add. (No standard-library calls in
-// here: they would be compiled for this region's ISA.)
+// each ISA's namespace and target region, which provide simd_float.hpp's vector operations for
+// that ISA, nr_vectors and mr. (No standard-library calls in here: they would be compiled for
+// this region's ISA.)
 
 // C[0..rows)[0..cols) of an mr x (lanes nr_vectors) tile = alpha * A B, plus beta * C on the
 // first block of the inner dimension (beta 0 never reads C) or plus C on later ones. A is a packed
