@@ -103,10 +103,13 @@ inline bool cpu_isa_allows(cpu_isa x) { return static_cast<int>(active_cpu_isa()
 #define OMNI_BEGIN_TARGET_AVX2 _Pragma("clang attribute push (__attribute__((target(\"avx2,fma\"))), apply_to = function)")
 #define OMNI_BEGIN_TARGET_AVX512 \
     _Pragma("clang attribute push (__attribute__((target(\"avx2,fma,avx512f,avx512bw,avx512dq,avx512vl\"))), apply_to = function)")
+#define OMNI_BEGIN_TARGET_AVX512_BF16                                                                                           \
+    _Pragma("clang attribute push (__attribute__((target(\"avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512bf16\"))), apply_to = function)")
 #define OMNI_END_TARGET _Pragma("clang attribute pop")
 #else
 #define OMNI_BEGIN_TARGET_AVX2 _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma\")")
 #define OMNI_BEGIN_TARGET_AVX512 _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,avx512f,avx512bw,avx512dq,avx512vl\")")
+#define OMNI_BEGIN_TARGET_AVX512_BF16 _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512bf16\")")
 #define OMNI_END_TARGET _Pragma("GCC pop_options")
 #endif
 #endif

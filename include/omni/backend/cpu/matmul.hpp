@@ -2,7 +2,8 @@
 // CPU GEMM through Eigen: each operand is mapped in place (row- or column-major with an outer
 // stride), so views and transposes cost nothing. Many small products (attention heads at 50
 // tokens) run one per thread; a large one uses Eigen's own threads. Under
-// float32_matmul_precision() == bf16, large float32 products go to AMX tiles (amx_gemm.hpp); with
+// float32_matmul_precision() == bf16, large float32 products go to AMX tiles (amx_gemm.hpp), or
+// without AMX to AVX512-BF16 dot products where those are the faster (bf16_gemm.hpp); with
 // omni::blas linked, other large products go to the system BLAS (blas_gemm.hpp); else large
 // float32 products run omni's own GEMM (sgemm.hpp) where the CPU has AVX2 or AVX-512, whatever
 // -march the code was compiled for, with the same bits at any thread count.
@@ -13,6 +14,7 @@
 #endif
 
 #include "omni/backend/cpu/amx_gemm.hpp"
+#include "omni/backend/cpu/bf16_gemm.hpp"
 #include "omni/backend/cpu/blas_gemm.hpp"
 #include "omni/backend/cpu/kernels.hpp"
 #include "omni/backend/cpu/parallel.hpp"
@@ -90,10 +92,15 @@ OMNI_KERNELS_INLINE void matmul_kernels<cpu>::gemm(const GemmArgs& g) {
     dispatch_float(g.type, "matmul", [&]<class T>() {
         const std::int64_t flops = g.m * g.n * g.k;
         if constexpr (std::is_same_v<T, float>) {
-            if (float32_matmul_precision() == matmul_precision::bf16 && backend::cpu::gemm_eigen::large_product(g) &&
-                backend::cpu::amx::available()) {
-                backend::cpu::amx::gemm(g);
-                return;
+            if (float32_matmul_precision() == matmul_precision::bf16) {
+                if (backend::cpu::gemm_eigen::large_product(g) && backend::cpu::amx::available()) {
+                    backend::cpu::amx::gemm(g);
+                    return;
+                }
+                if (backend::cpu::gemm_eigen::sgemm_product(g) && backend::cpu::bf16_gemm::chosen()) {
+                    backend::cpu::bf16_gemm::gemm(g);
+                    return;
+                }
             }
         }
         if (g.batch > 1 && flops < (std::int64_t{1} << 21)) {

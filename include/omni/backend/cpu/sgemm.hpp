@@ -155,8 +155,9 @@ inline void block(const Kernel& kr, const GemmArgs& g, std::int64_t bi, std::int
 }
 
 /// C = alpha A B + beta C for every product of the batch (float32; k > 0). Threads split the
-/// longer side of C, so each packs its share of the larger operand and all of the smaller.
-inline void gemm(const Kernel& kr, const GemmArgs& g) {
+/// longer side of C, so each packs its share of the larger operand and all of the smaller. Any
+/// kernel type with mr, nr and a block() of its own (sgemm's, bf16_gemm.hpp's).
+template <class K> void gemm(const K& kr, const GemmArgs& g) {
     for (std::int64_t bi = 0; bi < g.batch; ++bi) {
         if (g.n > g.m) {
             const std::int64_t panels = (g.n + kr.nr - 1) / kr.nr;

@@ -1,7 +1,8 @@
-// float32 matmul under matmul_precision::bf16: on a CPU with AMX the products must equal a
-// double-precision reference computed from the bf16-rounded operands (up to fp32 accumulation),
-// for every operand layout, edge sizes that leave partial tiles, batches, alpha/beta and views.
-// Elsewhere the setting must change nothing. The rounding itself is checked everywhere.
+// float32 matmul under matmul_precision::bf16, once per kernel this CPU has (AMX tiles,
+// AVX512-BF16 dot products): the products must equal a double-precision reference computed from
+// the bf16-rounded operands (up to fp32 accumulation), for every operand layout, edge sizes that
+// leave partial tiles and odd inner dimensions, batches, alpha/beta and views. Without either
+// kernel the setting must change nothing. The rounding itself is checked everywhere.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +12,8 @@
 
 using T = omni::Tensor<omni::cpu>;
 namespace amx = omni::backend::cpu::amx;
+namespace bf16_gemm = omni::backend::cpu::bf16_gemm;
+using omni::backend::cpu::cpu_isa;
 
 namespace {
 
@@ -60,19 +63,39 @@ TEST(MatmulPrecision, GuardRestores) {
     EXPECT_EQ(omni::float32_matmul_precision(), omni::matmul_precision::highest);
 }
 
+
+// Runs a test with one bf16 kernel forced: AMX, or AVX512-BF16 (the ISA capped below AMX and the
+// kernel taken whatever the probe measured). Skips where the CPU lacks it.
+class Bf16Kernel : public ::testing::TestWithParam<cpu_isa> {
+protected:
+    void SetUp() override {
+        omni::backend::cpu::cpu_isa_limit(GetParam());
+        bf16_gemm::use(bf16_gemm::when::always);
+        if (GetParam() == cpu_isa::amx && !amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU";
+        if (GetParam() == cpu_isa::avx512_bf16 && !bf16_gemm::available()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+    }
+    void TearDown() override {
+        omni::backend::cpu::cpu_isa_limit(cpu_isa::amx);
+        bf16_gemm::use(bf16_gemm::when::measured);
+    }
+};
+INSTANTIATE_TEST_SUITE_P(Isa, Bf16Kernel, ::testing::Values(cpu_isa::amx, cpu_isa::avx512_bf16),
+                         [](const auto& info) { return std::string(omni::backend::cpu::cpu_isa_name(info.param)); });
+
 struct Case {
     std::int64_t m, k, n;
     bool ta, tb;
 };
 
-TEST(AmxGemm, MatchesBf16ReferenceForEveryLayout) {
-    if (!amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU: bf16 precision leaves products in fp32";
+TEST_P(Bf16Kernel, MatchesBf16ReferenceForEveryLayout) {
     omni::Generator gen(11);
-    // Whole tiles, partial tiles in every dimension, one row tile, odd n-block counts; all at
-    // least 2^18 multiply-adds and 32 in every dimension, where matmul hands them to AMX.
+    // Whole tiles, partial tiles in every dimension, one row tile, odd n-block counts, odd k and k
+    // past one 512-deep block (AVX512-BF16 pairs k); all at least 2^18 multiply-adds and 32 in
+    // every dimension, where matmul hands them to either kernel.
     for (const Case c : {Case{64, 64, 64, false, false}, Case{400, 768, 2304, false, true}, Case{77, 100, 53, false, false},
-                         Case{33, 145, 70, true, false}, Case{96, 80, 40, false, true}, Case{40, 230, 33, true, true},
-                         Case{768, 400, 96, true, false}}) {
+                         Case{33, 145, 70, true, false}, Case{96, 80, 40, false, true}, Case{40, 231, 33, true, true},
+                         Case{768, 400, 96, true, false}, Case{50, 1037, 70, false, false}, Case{45, 1037, 130, false, true},
+                         Case{70, 601, 50, true, true}}) {
         const T a = c.ta ? T::randn({c.k, c.m}, gen) : T::randn({c.m, c.k}, gen);
         const T b = c.tb ? T::randn({c.n, c.k}, gen) : T::randn({c.k, c.n}, gen);
         omni::matmul_precision_guard g(omni::matmul_precision::bf16);
@@ -83,8 +106,7 @@ TEST(AmxGemm, MatchesBf16ReferenceForEveryLayout) {
     }
 }
 
-TEST(AmxGemm, BatchesSharedWeightsAndStridedViews) {
-    if (!amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU";
+TEST_P(Bf16Kernel, BatchesSharedWeightsAndStridedViews) {
     omni::Generator gen(12);
     omni::matmul_precision_guard g(omni::matmul_precision::bf16);
     // Batched operands with their own B per batch item.
@@ -100,18 +122,26 @@ TEST(AmxGemm, BatchesSharedWeightsAndStridedViews) {
     expect_close(reference(av, wv, false, false, 64, 100, 48), omni::matmul(av, wv).to_vector<float>(), 100);
 }
 
-TEST(AmxGemm, NanPropagates) {
-    if (!amx::available()) GTEST_SKIP() << "no AMX-BF16 on this CPU";
+TEST_P(Bf16Kernel, NanAndInfinityPropagate) {
     omni::Generator gen(13);
-    T a = T::randn({64, 64}, gen);
-    const T b = T::randn({64, 64}, gen);
-    auto av = a.to_vector<float>();
-    av[5 * 64 + 7] = std::numeric_limits<float>::quiet_NaN();
-    a = T::from_data(av, {64, 64});
+    // k = 65: the last k pairs with the zero padding, where a NaN or infinity must stay in its row
+    // or column and the padding must not make 0 * inf.
+    auto av = T::randn({64, 65}, gen).to_vector<float>();
+    auto bv = T::randn({65, 70}, gen).to_vector<float>();
+    av[5 * 65 + 7] = std::numeric_limits<float>::quiet_NaN();
+    av[9 * 65 + 64] = std::numeric_limits<float>::infinity();
+    bv[64 * 70 + 3] = -std::numeric_limits<float>::infinity();
+    const T a = T::from_data(av, {64, 65}), b = T::from_data(bv, {65, 70});
     omni::matmul_precision_guard g(omni::matmul_precision::bf16);
     const auto y = omni::matmul(a, b).to_vector<float>();
-    for (std::int64_t j = 0; j < 64; ++j) EXPECT_TRUE(std::isnan(y[5 * 64 + j])) << j;
-    EXPECT_FALSE(std::isnan(y[4 * 64]));
+    for (std::int64_t i = 0; i < 64; ++i)
+        for (std::int64_t j = 0; j < 70; ++j) {
+            const float x = y[i * 70 + j];
+            if (i == 5) EXPECT_TRUE(std::isnan(x)) << j;
+            else if (i == 9) EXPECT_EQ(std::isinf(x) && x * bv[64 * 70 + j] > 0, true) << j;  // inf times b[64][j] (-inf at j 3)
+            else if (j == 3) EXPECT_EQ(std::isinf(x) && x * av[i * 65 + 64] < 0, true) << i;  // -inf times a[i][64]
+            else EXPECT_TRUE(std::isfinite(x)) << i << " " << j;
+        }
 }
 
 TEST(AmxGemm, HighestPrecisionAndFloat64AreUntouched) {
@@ -123,8 +153,8 @@ TEST(AmxGemm, HighestPrecisionAndFloat64AreUntouched) {
     omni::matmul_precision_guard g(omni::matmul_precision::bf16);
     EXPECT_EQ(omni::matmul(a64, b64).to_vector<double>(), f64);  // float64 never goes to bf16
     const auto y = omni::matmul(a, b).to_vector<float>();
-    if (!amx::available()) {
-        EXPECT_EQ(y, fp32);  // no AMX: the permission changes nothing
+    if (!amx::available() && !bf16_gemm::chosen()) {
+        EXPECT_EQ(y, fp32);  // no bf16 kernel (or not the faster here): the permission changes nothing
     } else {
         double worst = 0;  // bf16 operands: about 2^-8 relative per product, far from fp32's
         for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(static_cast<double>(y[i]) - fp32[i]));
@@ -160,4 +190,29 @@ TEST(AmxGemm, FrozenWeightsReusesPackedOperandsSafely) {
     }
     (void)omni::matmul(x, w1, false, true);
     EXPECT_TRUE(amx::detail::pack_cache().entries.empty());  // no scope: nothing is kept
+}
+
+// The probe that decides whether matmul takes the AVX512-BF16 kernel: a rate ratio, 2 where
+// VDPBF16PS retires as often as an FMA, and the choice follows it (and use()).
+TEST(Bf16GemmProbe, MeasuresARatioAndTheChoiceFollowsIt) {
+    const double r = bf16_gemm::measured_speedup();
+    if (!bf16_gemm::available()) {
+        EXPECT_EQ(r, 0.0);
+        EXPECT_FALSE(bf16_gemm::chosen());
+        return;
+    }
+    RecordProperty("vdpbf16ps_over_fma", std::to_string(r));
+    EXPECT_GT(r, 0.1);
+    EXPECT_LT(r, 8.0);
+    EXPECT_EQ(bf16_gemm::chosen(), r >= 1.25);
+    bf16_gemm::use(bf16_gemm::when::always);
+    EXPECT_TRUE(bf16_gemm::chosen());
+    bf16_gemm::use(bf16_gemm::when::never);
+    EXPECT_FALSE(bf16_gemm::chosen());
+    bf16_gemm::use(bf16_gemm::when::measured);
+    omni::backend::cpu::cpu_isa_limit(cpu_isa::avx512);  // capped below the ISA: never, whatever use() says
+    bf16_gemm::use(bf16_gemm::when::always);
+    EXPECT_FALSE(bf16_gemm::chosen());
+    bf16_gemm::use(bf16_gemm::when::measured);
+    omni::backend::cpu::cpu_isa_limit(cpu_isa::amx);
 }
