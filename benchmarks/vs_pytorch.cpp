@@ -6,7 +6,7 @@
 //
 //   check            features and gradients of the ViT-B/32 (fp32, and bf16 matmuls) -> check.safetensors
 //   time ROW N       runs ROW N times, prints the N durations in seconds on one line
-//   info             prints "bf16 <amx|none> blas <off|eigen|core>": the bf16 matmul path this CPU
+//   info             prints "bf16 <amx|avx512_bf16|none> blas <off|eigen|core>": the bf16 matmul path this CPU
 //                    has, and whether large products go to a BLAS (built with omni::blas)
 //   quit
 //
@@ -109,6 +109,18 @@ struct Bench {
             out.emplace("attn_small", omni::attention(q.slice(2, 0, 256), k.slice(2, 0, 256), v.slice(2, 0, 256)));
             out.emplace("attn_small_causal", omni::attention(q.slice(2, 0, 256), k.slice(2, 0, 256), v.slice(2, 0, 256), D{}, true));
         }
+        namespace cpu = omni::backend::cpu;
+        if (cpu::bf16_gemm::available()) {  // the AVX512-BF16 kernel, also where matmul would not pick it
+            omni::no_grad ng;
+            const omni::matmul_precision_guard bf16(omni::matmul_precision::bf16);
+            const cpu::cpu_isa limit = cpu::cpu_isa_limit();
+            const cpu::bf16_gemm::when use = cpu::bf16_gemm::use();
+            cpu::cpu_isa_limit(cpu::cpu_isa::avx512_bf16);
+            cpu::bf16_gemm::use(cpu::bf16_gemm::when::always);
+            out.emplace("features_bf16_avx512", vit.encode<image>(V(img)).value());
+            cpu::cpu_isa_limit(limit);
+            cpu::bf16_gemm::use(use);
+        }
         omni::io::write_safetensors(dir + "/check.safetensors", out);
     }
 
@@ -158,7 +170,9 @@ int main(int argc, char** argv) try {
             const char* blas = "off";
 #endif
             // Last: Eigen's compile-time SIMD list ("AVX512, FMA, AVX2, ..."), which has spaces.
-            std::cout << "bf16 " << (omni::backend::cpu::amx::available() ? "amx" : "none") << " blas " << blas << " kernels "
+            namespace cpu = omni::backend::cpu;
+            const char* bf16 = cpu::amx::available() ? "amx" : cpu::bf16_gemm::chosen() ? "avx512_bf16" : "none";
+            std::cout << "bf16 " << bf16 << " blas " << blas << " kernels "
                       << omni::backend::cpu::cpu_isa_name(omni::backend::cpu::active_cpu_isa()) << " eigen " << Eigen::SimdInstructionSetsInUse()
                       << std::endl;
         }
