@@ -84,7 +84,7 @@ std::string pct(double x) {
 }
 
 int main(int argc, char** argv) try {
-    fs::path data_dir = data::av_clips_dir(), out = "omnivinci_demo";
+    fs::path data_dir, out = "omnivinci_demo";  // data_dir: --data, else the default (asked only then: it throws when absent)
     DemoOptions o;
     std::vector<std::string> sets;
     fs::path options_file = OMNIVINCI_DEMO_OPTIONS;  // the defaults, baked in at build time
@@ -104,6 +104,7 @@ int main(int argc, char** argv) try {
         else if (a == "--quick") quick = true;
         else throw value_error("omnivinci_demo", "unknown argument " + a + " (see the comment at the top of main.cpp)");
     }
+    if (data_dir.empty()) data_dir = data::av_clips_dir();
     if (fs::exists(options_file)) train::read_options(options_file, o);
     if (quick) {  // every code path in seconds (the test suite's smoke run)
         o.seeds = 1;
