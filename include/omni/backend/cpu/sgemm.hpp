@@ -77,14 +77,13 @@ inline void pack_b(float* out, const float* B, std::int64_t rs, std::int64_t cs,
                 std::copy(src, src + w, dst);
                 std::fill(dst + w, dst + nr, 0.0f);
             }
-        } else {  // a transposed operand, or general strides: 8 values down each column at a time
-            for (std::int64_t p = 0; p < kc; p += 8) {
-                const std::int64_t np = std::min<std::int64_t>(8, kc - p);
-                for (std::int64_t j = 0; j < w; ++j) {
-                    const float* src = B + (p0 + p) * rs + (jq + j) * cs;
-                    for (std::int64_t u = 0; u < np; ++u) panel[(p + u) * nr + j] = src[u * rs];
-                }
-                for (std::int64_t u = 0; u < np; ++u) std::fill(panel + (p + u) * nr + w, panel + (p + u + 1) * nr, 0.0f);
+        } else {  // a transposed operand (B = W^T), or general strides: contiguous stores, a row of the panel at a
+                  // time (its nr loads come from nr lines of W that the next 15 rows reuse from L1)
+            const float* src = B + p0 * rs + jq * cs;
+            for (std::int64_t p = 0; p < kc; ++p) {
+                float* dst = panel + p * nr;
+                for (std::int64_t j = 0; j < w; ++j) dst[j] = src[p * rs + j * cs];
+                for (std::int64_t j = w; j < nr; ++j) dst[j] = 0.0f;
             }
         }
     }
@@ -96,14 +95,14 @@ inline void pack_a(float* out, const float* A, std::int64_t rs, std::int64_t cs,
                    std::int64_t kc, std::int64_t mr) {
     for (std::int64_t t = 0; i0 + t * mr < i1; ++t) {
         float* panel = out + t * kc * mr;
-        for (std::int64_t r = 0; r < mr; ++r) {
-            const std::int64_t i = i0 + t * mr + r;
-            if (i < i1) {
-                const float* src = A + i * rs + p0 * cs;
-                for (std::int64_t p = 0; p < kc; ++p) panel[p * mr + r] = src[p * cs];
-            } else {
-                for (std::int64_t p = 0; p < kc; ++p) panel[p * mr + r] = 0.0f;
-            }
+        const std::int64_t r0 = i0 + t * mr, rows = std::min(mr, i1 - r0);
+        const float* src = A + r0 * rs + p0 * cs;
+        if (rows == mr && cs == 1) {  // contiguous stores from mr row streams
+            for (std::int64_t p = 0; p < kc; ++p)
+                for (std::int64_t r = 0; r < mr; ++r) panel[p * mr + r] = src[r * rs + p];
+        } else {
+            for (std::int64_t p = 0; p < kc; ++p)
+                for (std::int64_t r = 0; r < mr; ++r) panel[p * mr + r] = r < rows ? src[r * rs + p * cs] : 0.0f;
         }
     }
 }
