@@ -40,15 +40,6 @@ inline std::atomic<int>& when_slot() {
 inline when use() { return static_cast<when>(detail::when_slot().load(std::memory_order_relaxed)); }
 inline void use(when w) { detail::when_slot().store(static_cast<int>(w), std::memory_order_relaxed); }
 
-/// The register tile: mr rows x nr columns of C (6 x 4 vectors: 24 accumulators, 4 B vectors and
-/// one broadcast A pair of the 32 registers).
-struct Kernel {
-    std::int64_t mr = 6, nr = 64;
-};
-
-// kc counts k values (256 pairs: a 6 KiB A panel in L1, a 1 MiB kc x nc B block in L2).
-inline constexpr std::int64_t kc_block = 512, nc_block = 1024, mc_block = 768;
-
 // (bf16(lo), bf16(hi)) as one dword, the scalar edge of the packing.
 inline std::uint32_t pair_bits(float lo, float hi) { return bf16(lo).bits | static_cast<std::uint32_t>(bf16(hi).bits) << 16; }
 
@@ -230,37 +221,28 @@ inline bool chosen() {
     return false;
 }
 
-// Rows [i0, i1) x columns [j0, j1) of C for product bi of the batch: sgemm::block's loop nest on
-// pair-packed bf16 panels.
-inline void block(const Kernel& kr, const GemmArgs& g, std::int64_t bi, std::int64_t i0, std::int64_t i1, std::int64_t j0, std::int64_t j1) {
-    const float* A = static_cast<const float*>(g.a) + bi * g.a_batch;
-    const float* B = static_cast<const float*>(g.b) + bi * g.b_batch;
-    float* C = static_cast<float*>(g.c) + bi * g.c_batch;
-    const std::int64_t mr = kr.mr, nr = kr.nr, kpb = kc_block / 2;
-    const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
-    // Dwords in float-sized scratch (sgemm's, per thread).
-    auto* bp = reinterpret_cast<std::uint32_t*>(sgemm::detail::scratch(0, kpb * ((std::min(nc_block, j1 - j0) + nr - 1) / nr * nr)));
-    auto* ap = reinterpret_cast<std::uint32_t*>(sgemm::detail::scratch(1, kpb * ((std::min(mc_block, i1 - i0) + mr - 1) / mr * mr)));
-    for (std::int64_t jc = j0; jc < j1; jc += nc_block) {
-        const std::int64_t nc = std::min(nc_block, j1 - jc);
-        for (std::int64_t p0 = 0; p0 < g.k; p0 += kc_block) {
-            const std::int64_t kc = std::min(kc_block, g.k - p0), kp = (kc + 1) / 2;
-            pack_b(bp, B, g.b_rs, g.b_cs, p0, kc, jc, nc, j1, nr);
-            for (std::int64_t ic = i0; ic < i1; ic += mc_block) {
-                const std::int64_t ie = std::min(i1, ic + mc_block);
-                pack_a(ap, A, g.a_rs, g.a_cs, ic, ie, p0, kc, mr);
-                for (std::int64_t t = 0; ic + t * mr < ie; ++t) {
-                    const std::int64_t i = ic + t * mr;
-                    for (std::int64_t q = 0; q * nr < nc; ++q) {
-                        const std::int64_t j = jc + q * nr;
-                        micro_kernel(ap + t * kp * mr, bp + q * kp * nr, kp, C + i * g.c_rs + j, g.c_rs, std::min(mr, ie - i), std::min(nr, j1 - j),
-                                     alpha, beta, p0 == 0);
-                    }
-                }
-            }
-        }
+/// The kernel as sgemm::block takes it: a 6 x 64 register tile (24 accumulators, 4 B vectors and
+/// one broadcast A pair of the 32 registers) over panels of k pairs; kc_block counts k values (256
+/// pairs: a 6 KiB A panel in L1, a 1 MiB kc x nc B block in L2).
+struct Kernel {
+    std::int64_t mr = 6, nr = 64;
+
+    using packed = std::uint32_t;
+    static constexpr std::int64_t kc_block = 512;
+    static constexpr std::int64_t depth(std::int64_t kc) { return (kc + 1) / 2; }
+    void pack_b(std::uint32_t* out, const float* B, std::int64_t rs, std::int64_t cs, std::int64_t p0, std::int64_t kc, std::int64_t j0,
+                std::int64_t nc, std::int64_t n) const {
+        bf16_gemm::pack_b(out, B, rs, cs, p0, kc, j0, nc, n, nr);
     }
-}
+    void pack_a(std::uint32_t* out, const float* A, std::int64_t rs, std::int64_t cs, std::int64_t i0, std::int64_t i1, std::int64_t p0,
+                std::int64_t kc) const {
+        bf16_gemm::pack_a(out, A, rs, cs, i0, i1, p0, kc, mr);
+    }
+    static void micro(const std::uint32_t* a, const std::uint32_t* b, std::int64_t kp, float* c, std::int64_t ldc, std::int64_t rows,
+                      std::int64_t cols, float alpha, float beta, bool first) {
+        micro_kernel(a, b, kp, c, ldc, rows, cols, alpha, beta, first);
+    }
+};
 
 /// C = alpha A B + beta C for float32 operands rounded to bf16 (k > 0; the CPU must have
 /// AVX512-BF16: available()).

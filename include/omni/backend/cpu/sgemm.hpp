@@ -39,26 +39,6 @@ OMNI_END_TARGET
 
 #endif
 
-using MicroKernel = void (*)(const float* a, const float* b, std::int64_t kc, float* c, std::int64_t ldc, std::int64_t rows, std::int64_t cols,
-                             float alpha, float beta, bool first);
-/// One ISA's micro-kernel and its register tile (mr rows x nr columns of C).
-struct Kernel {
-    MicroKernel micro;
-    std::int64_t mr, nr;
-    cpu_isa isa;
-};
-
-/// The micro-kernel for this CPU under the ISA limit, or nullptr (matmul then uses Eigen).
-inline const Kernel* kernel() {
-#ifdef OMNI_HAVE_X86_DISPATCH
-    static constexpr Kernel k512{&avx512::micro_kernel, avx512::mr, avx512::lanes * avx512::nr_vectors, cpu_isa::avx512};
-    static constexpr Kernel k2{&avx2::micro_kernel, avx2::mr, avx2::lanes * avx2::nr_vectors, cpu_isa::avx2};
-    if (cpu_isa_allows(cpu_isa::avx512)) return &k512;
-    if (cpu_isa_allows(cpu_isa::avx2)) return &k2;
-#endif
-    return nullptr;
-}
-
 // kc: the inner block (an mr x kc A panel, 6 KiB, stays in L1); nc: the columns of one packed B
 // block (kc x nc floats, 1 MiB, in L2); mc: the rows of A packed at once (bounds the scratch).
 inline constexpr std::int64_t kc_block = 256, nc_block = 1024, mc_block = 768;
@@ -123,29 +103,67 @@ inline float* scratch(int which, std::int64_t n) {
 }
 }  // namespace detail
 
-// Rows [i0, i1) x columns [j0, j1) of C for product bi of the batch.
-inline void block(const Kernel& kr, const GemmArgs& g, std::int64_t bi, std::int64_t i0, std::int64_t i1, std::int64_t j0, std::int64_t j1) {
+using MicroKernel = void (*)(const float* a, const float* b, std::int64_t kc, float* c, std::int64_t ldc, std::int64_t rows, std::int64_t cols,
+                             float alpha, float beta, bool first);
+/// One ISA's micro-kernel and its register tile (mr rows x nr columns of C), with what block()
+/// asks of every kernel type: the packed element, the k block, a panel's depth for kc values of
+/// k, and the two packings.
+struct Kernel {
+    MicroKernel micro;
+    std::int64_t mr, nr;
+    cpu_isa isa;
+
+    using packed = float;
+    static constexpr std::int64_t kc_block = sgemm::kc_block;
+    static constexpr std::int64_t depth(std::int64_t kc) { return kc; }
+    void pack_b(float* out, const float* B, std::int64_t rs, std::int64_t cs, std::int64_t p0, std::int64_t kc, std::int64_t j0, std::int64_t nc,
+                std::int64_t n) const {
+        sgemm::pack_b(out, B, rs, cs, p0, kc, j0, nc, n, nr);
+    }
+    void pack_a(float* out, const float* A, std::int64_t rs, std::int64_t cs, std::int64_t i0, std::int64_t i1, std::int64_t p0,
+                std::int64_t kc) const {
+        sgemm::pack_a(out, A, rs, cs, i0, i1, p0, kc, mr);
+    }
+};
+
+/// The micro-kernel for this CPU under the ISA limit, or nullptr (matmul then uses Eigen).
+inline const Kernel* kernel() {
+#ifdef OMNI_HAVE_X86_DISPATCH
+    static constexpr Kernel k512{&avx512::micro_kernel, avx512::mr, avx512::lanes * avx512::nr_vectors, cpu_isa::avx512};
+    static constexpr Kernel k2{&avx2::micro_kernel, avx2::mr, avx2::lanes * avx2::nr_vectors, cpu_isa::avx2};
+    if (cpu_isa_allows(cpu_isa::avx512)) return &k512;
+    if (cpu_isa_allows(cpu_isa::avx2)) return &k2;
+#endif
+    return nullptr;
+}
+
+// Rows [i0, i1) x columns [j0, j1) of C for product bi of the batch, for any kernel type K
+// (Kernel above, bf16_gemm::Kernel): panels of K::packed, depth(kc) entries deep.
+template <class K>
+void block(const K& kr, const GemmArgs& g, std::int64_t bi, std::int64_t i0, std::int64_t i1, std::int64_t j0, std::int64_t j1) {
+    using P = typename K::packed;
+    static_assert(sizeof(P) == sizeof(float), "packing space is counted in floats");
     const float* A = static_cast<const float*>(g.a) + bi * g.a_batch;
     const float* B = static_cast<const float*>(g.b) + bi * g.b_batch;
     float* C = static_cast<float*>(g.c) + bi * g.c_batch;
-    const std::int64_t mr = kr.mr, nr = kr.nr;
+    const std::int64_t mr = kr.mr, nr = kr.nr, deepest = K::depth(K::kc_block);
     const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
-    float* bp = detail::scratch(0, kc_block * ((std::min(nc_block, j1 - j0) + nr - 1) / nr * nr));
-    float* ap = detail::scratch(1, kc_block * ((std::min(mc_block, i1 - i0) + mr - 1) / mr * mr));
+    P* bp = reinterpret_cast<P*>(detail::scratch(0, deepest * ((std::min(nc_block, j1 - j0) + nr - 1) / nr * nr)));
+    P* ap = reinterpret_cast<P*>(detail::scratch(1, deepest * ((std::min(mc_block, i1 - i0) + mr - 1) / mr * mr)));
     for (std::int64_t jc = j0; jc < j1; jc += nc_block) {
         const std::int64_t nc = std::min(nc_block, j1 - jc);
-        for (std::int64_t p0 = 0; p0 < g.k; p0 += kc_block) {
-            const std::int64_t kc = std::min(kc_block, g.k - p0);
-            pack_b(bp, B, g.b_rs, g.b_cs, p0, kc, jc, nc, j1, nr);
+        for (std::int64_t p0 = 0; p0 < g.k; p0 += K::kc_block) {
+            const std::int64_t kc = std::min(K::kc_block, g.k - p0), d = K::depth(kc);
+            kr.pack_b(bp, B, g.b_rs, g.b_cs, p0, kc, jc, nc, j1);
             for (std::int64_t ic = i0; ic < i1; ic += mc_block) {
                 const std::int64_t ie = std::min(i1, ic + mc_block);
-                pack_a(ap, A, g.a_rs, g.a_cs, ic, ie, p0, kc, mr);
+                kr.pack_a(ap, A, g.a_rs, g.a_cs, ic, ie, p0, kc);
                 for (std::int64_t t = 0; ic + t * mr < ie; ++t) {
                     const std::int64_t i = ic + t * mr;
                     for (std::int64_t q = 0; q * nr < nc; ++q) {
                         const std::int64_t j = jc + q * nr;
-                        kr.micro(ap + t * kc * mr, bp + q * kc * nr, kc, C + i * g.c_rs + j, g.c_rs, std::min(mr, ie - i), std::min(nr, j1 - j),
-                                 alpha, beta, p0 == 0);
+                        kr.micro(ap + t * d * mr, bp + q * d * nr, d, C + i * g.c_rs + j, g.c_rs, std::min(mr, ie - i), std::min(nr, j1 - j), alpha,
+                                 beta, p0 == 0);
                     }
                 }
             }
@@ -155,7 +173,7 @@ inline void block(const Kernel& kr, const GemmArgs& g, std::int64_t bi, std::int
 
 /// C = alpha A B + beta C for every product of the batch (float32; k > 0). Threads split the
 /// longer side of C, so each packs its share of the larger operand and all of the smaller. Any
-/// kernel type with mr, nr and a block() of its own (sgemm's, bf16_gemm.hpp's).
+/// kernel type block() takes.
 template <class K> void gemm(const K& kr, const GemmArgs& g) {
     for (std::int64_t bi = 0; bi < g.batch; ++bi) {
         if (g.n > g.m) {
