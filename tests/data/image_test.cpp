@@ -342,6 +342,37 @@ TEST(Decode, JpegScansNamingUndefinedHuffmanTablesAreRefused) {
     EXPECT_NE(io_message([&] { od::decode_image(jpg, {}, "sos.jpg"); }).find("got DC table 2"), std::string::npos);
 }
 
+// A 16-bit quantisation table or a DC category past 11 (neither valid with 8-bit samples) let
+// stb 2.27's DC prediction times the quantiser overflow an int: the long fuzz run's 606-byte
+// JPEG had a table of 32896s. Both are refused before stb runs.
+TEST(Decode, JpegSixteenBitQuantisationTablesAndLargeDcCategoriesAreRefused) {
+    const Bytes px = pattern(16, 16, 3);
+    Bytes jpg;
+    stbi_write_jpg_to_func(append_bytes, &jpg, 16, 16, 3, px.data(), 90);
+    const auto find = [&](std::uint8_t marker) {
+        std::size_t at = 2;
+        while (at + 1 < jpg.size() && !(jpg[at] == 0xFF && jpg[at + 1] == marker)) ++at;
+        return at;
+    };
+    EXPECT_NO_THROW(od::decode_image(jpg, {}, "ok.jpg"));
+    Bytes q = jpg;
+    const std::size_t dqt = find(0xDB);
+    ASSERT_LT(dqt + 4, q.size());
+    ASSERT_EQ(q[dqt + 4] >> 4, 0);  // stb writes 8-bit tables
+    q[dqt + 4] |= 0x10;
+    EXPECT_EQ(io_message([&] { od::decode_image(q, {}, "q.jpg"); }),
+              "io_error: decode_image: expected 8-bit JPEG quantisation tables (8-bit samples) in 'q.jpg', got a 16-bit table at byte " +
+                  std::to_string(dqt + 4));
+    Bytes h = jpg;
+    const std::size_t dht = find(0xC4);
+    ASSERT_LT(dht + 21, h.size());
+    ASSERT_EQ(h[dht + 4] >> 4, 0);  // the first table stb writes is a DC table
+    h[dht + 21] = 12;               // its first symbol
+    EXPECT_EQ(io_message([&] { od::decode_image(h, {}, "dc.jpg"); }),
+              "io_error: decode_image: expected JPEG DC Huffman symbols of at most 11 (8-bit samples) in 'dc.jpg', got 12 at byte " +
+                  std::to_string(dht + 21));
+}
+
 // ---- transforms: exact small cases -----------------------------------------------------------
 
 T image(std::vector<float> v, omni::Shape s) { return T::from_data(v, s); }

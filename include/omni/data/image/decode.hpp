@@ -84,8 +84,12 @@ struct StbPixels {
 // at most 256 symbols), so it is refused here, before stb sees the bytes. So is a scan that names
 // a Huffman table no DHT defined before it (T.81 B.2.3): stb decodes with the table's
 // uninitialised memory and reads past its 256 symbols (found by tests/fuzz/image_fuzz.cpp).
-// Walks the markers as stb does: segments by their length, entropy-coded data byte by byte up to
-// the next marker.
+// stb decodes 8-bit samples only, for which T.81 allows 8-bit quantisation tables (B.2.4.1: Pq 0)
+// and DC difference categories up to 11 (Table F.1); a 16-bit table or a larger DC category lets
+// stb's DC prediction times the quantiser overflow an int (undefined behaviour, found by the
+// long fuzz run), so both are refused too. (A long run of large DC steps can still overflow it:
+// docs/reliability.md.) Walks the markers as stb does: segments by their length, entropy-coded
+// data byte by byte up to the next marker.
 inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std::string& name) {
     std::size_t i = 0;
     while (i < b.size() && b[i] == 0xFF) ++i;  // stb skips fill bytes before SOI too
@@ -115,9 +119,19 @@ inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std
                     throw io_error("decode_image", "expected a JPEG Huffman table of at most 256 symbols in '" + name +
                                                        "', got " + std::to_string(symbols) + " at byte " + std::to_string(p));
                 if (const unsigned tc = at(p) >> 4, th = at(p) & 15; tc <= 1 && th <= 3) defined[tc][th] = true;  // stb refuses others
+                if ((at(p) >> 4) == 0)
+                    for (std::size_t k = 0; k < symbols; ++k)
+                        if (at(p + 17 + k) > 11)
+                            throw io_error("decode_image", "expected JPEG DC Huffman symbols of at most 11 (8-bit samples) in '" + name +
+                                                               "', got " + std::to_string(at(p + 17 + k)) + " at byte " + std::to_string(p + 17 + k));
                 p += 17 + symbols;
             }
         }
+        if (m == 0xDB)  // DQT: one or more 65-byte 8-bit tables
+            for (std::size_t p = i + 4; p < end && p < b.size(); p += 65)
+                if (at(p) >> 4)
+                    throw io_error("decode_image", "expected 8-bit JPEG quantisation tables (8-bit samples) in '" + name +
+                                                       "', got a 16-bit table at byte " + std::to_string(p));
         if (m == 0xDA) {  // SOS: the tables its components name. A progressive DC scan uses no AC
                           // table, an AC scan no DC table, and a DC refinement neither.
             const unsigned ns = at(i + 4), ss = at(i + 5 + 2 * ns), ah = at(i + 7 + 2 * ns) >> 4;
