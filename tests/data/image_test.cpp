@@ -342,10 +342,10 @@ TEST(Decode, JpegScansNamingUndefinedHuffmanTablesAreRefused) {
     EXPECT_NE(io_message([&] { od::decode_image(jpg, {}, "sos.jpg"); }).find("got DC table 2"), std::string::npos);
 }
 
-// A 16-bit quantisation table or a DC category past 11 (neither valid with 8-bit samples) let
-// stb 2.27's DC prediction times the quantiser overflow an int: the long fuzz run's 606-byte
-// JPEG had a table of 32896s. Both are refused before stb runs.
-TEST(Decode, JpegSixteenBitQuantisationTablesAndLargeDcCategoriesAreRefused) {
+// A 16-bit quantisation table's large DC entry or a DC category past 11 (neither valid with 8-bit
+// samples) let stb 2.27's DC prediction times the quantiser overflow an int: the long fuzz run's
+// 606-byte JPEG had a table of 32896s. Both are refused before stb runs.
+TEST(Decode, JpegLargeDcQuantisersAndDcCategoriesAreRefused) {
     const Bytes px = pattern(16, 16, 3);
     Bytes jpg;
     stbi_write_jpg_to_func(append_bytes, &jpg, 16, 16, 3, px.data(), 90);
@@ -359,10 +359,11 @@ TEST(Decode, JpegSixteenBitQuantisationTablesAndLargeDcCategoriesAreRefused) {
     const std::size_t dqt = find(0xDB);
     ASSERT_LT(dqt + 4, q.size());
     ASSERT_EQ(q[dqt + 4] >> 4, 0);  // stb writes 8-bit tables
-    q[dqt + 4] |= 0x10;
+    q[dqt + 4] |= 0x10;  // now a 16-bit table whose DC entry is the first two 8-bit entries
+    q[dqt + 5] = 1;
     EXPECT_EQ(io_message([&] { od::decode_image(q, {}, "q.jpg"); }),
-              "io_error: decode_image: expected 8-bit JPEG quantisation tables (8-bit samples) in 'q.jpg', got a 16-bit table at byte " +
-                  std::to_string(dqt + 4));
+              "io_error: decode_image: expected JPEG quantisation tables whose DC entry is at most 255 (8-bit samples) in 'q.jpg', got " +
+                  std::to_string(256 + q[dqt + 6]) + " in the 16-bit table at byte " + std::to_string(dqt + 4));
     Bytes h = jpg;
     const std::size_t dht = find(0xC4);
     ASSERT_LT(dht + 21, h.size());

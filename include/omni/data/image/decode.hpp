@@ -85,9 +85,11 @@ struct StbPixels {
 // a Huffman table no DHT defined before it (T.81 B.2.3): stb decodes with the table's
 // uninitialised memory and reads past its 256 symbols (found by tests/fuzz/image_fuzz.cpp).
 // stb decodes 8-bit samples only, for which T.81 allows 8-bit quantisation tables (B.2.4.1: Pq 0)
-// and DC difference categories up to 11 (Table F.1); a 16-bit table or a larger DC category lets
-// stb's DC prediction times the quantiser overflow an int (undefined behaviour, found by the
-// long fuzz run), so both are refused too. (A long run of large DC steps can still overflow it:
+// and DC difference categories up to 11 (Table F.1); a 16-bit table's DC quantiser or a larger
+// DC category lets stb's DC prediction times the quantiser overflow an int (undefined behaviour,
+// found by the long fuzz run), so a 16-bit table whose DC entry exceeds 255 (libjpeg writes
+// 16-bit tables below quality 10 or so unless forced to baseline) and DC categories past 11 are
+// refused too. (A long run of large DC steps can still overflow it:
 // docs/reliability.md.) Walks the markers as stb does: segments by their length, entropy-coded
 // data byte by byte up to the next marker.
 inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std::string& name) {
@@ -127,11 +129,11 @@ inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std
                 p += 17 + symbols;
             }
         }
-        if (m == 0xDB)  // DQT: one or more 65-byte 8-bit tables
-            for (std::size_t p = i + 4; p < end && p < b.size(); p += 65)
-                if (at(p) >> 4)
-                    throw io_error("decode_image", "expected 8-bit JPEG quantisation tables (8-bit samples) in '" + name +
-                                                       "', got a 16-bit table at byte " + std::to_string(p));
+        if (m == 0xDB)  // DQT: 65-byte 8-bit tables, 129-byte 16-bit ones (their AC entries cannot overflow stb's int)
+            for (std::size_t p = i + 4; p < end && p < b.size(); p += (at(p) >> 4) ? 129 : 65)
+                if (const unsigned dc = (at(p + 1) << 8) | at(p + 2); (at(p) >> 4) && dc > 255)
+                    throw io_error("decode_image", "expected JPEG quantisation tables whose DC entry is at most 255 (8-bit samples) in '" + name +
+                                                       "', got " + std::to_string(dc) + " in the 16-bit table at byte " + std::to_string(p));
         if (m == 0xDA) {  // SOS: the tables its components name. A progressive DC scan uses no AC
                           // table, an AC scan no DC table, and a DC refinement neither.
             const unsigned ns = at(i + 4), ss = at(i + 5 + 2 * ns), ah = at(i + 7 + 2 * ns) >> 4;
