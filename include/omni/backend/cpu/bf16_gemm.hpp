@@ -49,7 +49,7 @@ inline std::uint32_t pair_bits(float lo, float hi) { return bf16(lo).bits | stat
 // instantiation compiled for this ISA could be the one the linker keeps for every caller.
 OMNI_BEGIN_TARGET_AVX512_BF16
 
-inline __mmask16 lanes_mask(std::int64_t left) { return left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1u); }
+using simd::avx512::tail_mask;  // the first `left` of 16 lanes
 
 // 16 dwords, dword j = (bf16(u[j]), bf16(w[j])): two k rows of 16 columns as pairs.
 inline __m512i pair_up(__m512 u, __m512 w) {
@@ -61,7 +61,7 @@ inline __m512i pair_up(__m512 u, __m512 w) {
 
 // The pairs [0, left / 2) of up to 32 consecutive floats as 16 dwords (zero past `left`).
 inline __m512i pairs_of(const float* x, std::int64_t left) {
-    const __m512 lo = _mm512_maskz_loadu_ps(lanes_mask(left), x), hi = _mm512_maskz_loadu_ps(lanes_mask(left - 16), x + 16);
+    const __m512 lo = _mm512_maskz_loadu_ps(tail_mask(left), x), hi = _mm512_maskz_loadu_ps(tail_mask(left - 16), x + 16);
     return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
 }
 
@@ -79,7 +79,7 @@ inline void pack_b(std::uint32_t* out, const float* B, std::int64_t rs, std::int
                 const float* r0 = B + (p0 + 2 * p) * rs + jq;
                 const bool second = 2 * p + 1 < kc;
                 for (std::int64_t v = 0; v < nr / 16; ++v) {
-                    const __mmask16 m = lanes_mask(w - 16 * v);
+                    const __mmask16 m = tail_mask(w - 16 * v);
                     const __m512 u = _mm512_maskz_loadu_ps(m, r0 + 16 * v);
                     const __m512 x = second ? _mm512_maskz_loadu_ps(m, r0 + rs + 16 * v) : _mm512_setzero_ps();
                     _mm512_storeu_si512(panel + p * nr + 16 * v, pair_up(u, x));
@@ -90,7 +90,7 @@ inline void pack_b(std::uint32_t* out, const float* B, std::int64_t rs, std::int
             for (std::int64_t j = 0; j < w; ++j) {
                 const float* col = B + (jq + j) * cs + p0;
                 for (std::int64_t p = 0; p < kp; p += 16)
-                    _mm512_mask_i32scatter_epi32(panel + p * nr + j, lanes_mask(kp - p), down, pairs_of(col + 2 * p, kc - 2 * p), 4);
+                    _mm512_mask_i32scatter_epi32(panel + p * nr + j, tail_mask(kp - p), down, pairs_of(col + 2 * p, kc - 2 * p), 4);
             }
         } else {
             for (std::int64_t p = 0; p < kp; ++p)
@@ -120,15 +120,15 @@ inline void pack_a(std::uint32_t* out, const float* A, std::int64_t rs, std::int
                 }
                 const float* row = A + (r0 + r) * rs + p0;
                 for (std::int64_t p = 0; p < kp; p += 16)
-                    _mm512_mask_i32scatter_epi32(panel + p * mr + r, lanes_mask(kp - p), down, pairs_of(row + 2 * p, kc - 2 * p), 4);
+                    _mm512_mask_i32scatter_epi32(panel + p * mr + r, tail_mask(kp - p), down, pairs_of(row + 2 * p, kc - 2 * p), 4);
             }
         } else if (rs == 1 && mr <= 16) {  // A = X^T: the panel's rows contiguous at each k
-            const __mmask16 m = lanes_mask(rows);
+            const __mmask16 m = tail_mask(rows);
             for (std::int64_t p = 0; p < kp; ++p) {
                 const float* x = A + (p0 + 2 * p) * cs + r0;
                 const __m512 u = _mm512_maskz_loadu_ps(m, x);
                 const __m512 v = 2 * p + 1 < kc ? _mm512_maskz_loadu_ps(m, x + cs) : _mm512_setzero_ps();
-                _mm512_mask_storeu_epi32(panel + p * mr, lanes_mask(mr), pair_up(u, v));
+                _mm512_mask_storeu_epi32(panel + p * mr, tail_mask(mr), pair_up(u, v));
             }
         } else {
             for (std::int64_t p = 0; p < kp; ++p)
