@@ -37,7 +37,7 @@ class OmniConan(ConanFile):
         "cuda": [True, False],        # omni::cuda, prebuilt CUDA instantiations (needs nvcc)
         "native": [True, False],      # -march=native for the prebuilt kernels: this machine only
         "fftw": [True, False],        # omni::fftw: log-mel frontends (libfftw3f)
-        "image": [True, False],       # IDX / Fashion-MNIST (zlib); PNG/JPEG need stb headers too
+        "image": [True, False],       # IDX / Fashion-MNIST (zlib), JPEG (libjpeg-turbo); PNG needs stb headers too
         "checkpoint": [True, False],  # cereal checkpoints, the train layer; rapidjson for JSON options and clips
         "xtensor": [True, False],     # xtensor views and .npy
     }
@@ -74,6 +74,7 @@ class OmniConan(ConanFile):
             self.requires("fftw/[>=3.3.8 <4]")
         if self.options.image:
             self.requires("zlib/[>=1.2.11 <2]")
+            self.requires("libjpeg-turbo/[>=2.0.0 <4]")
         if self.options.checkpoint:
             self.requires("cereal/[>=1.3.0 <2]")
             self.requires("rapidjson/[>=1.1.0 <2]")
@@ -154,6 +155,10 @@ class OmniConan(ConanFile):
         # these components exist for non-CMake generators and to name the requirement.
         if self.options.image:
             header_part("image", ["zlib::zlib"])
+            # omni::jpeg: decode_image's JPEG through libjpeg-turbo instead of stb_image.
+            jpeg = header_part("jpeg", ["libjpeg-turbo::jpeg"])
+            jpeg.set_property("cmake_target_name", "omni::jpeg")
+            jpeg.defines = ["OMNI_WITH_LIBJPEG"]
         if self.options.checkpoint:
             header_part("checkpoint", ["cereal::cereal", "rapidjson::rapidjson"])
         if self.options.xtensor:

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make libeigen3-dev xtensor-dev libcereal-dev rapidjson-dev libfftw3-dev libgtest-dev libgmock-dev
       libbenchmark-dev python3 python3-venv python3-torch python3-numpy time
-      zlib1g-dev libstb-dev dataset-fashion-mnist wordnet-base espeak-ng python3-torchvision python3-torchaudio
+      zlib1g-dev libstb-dev libjpeg-dev dataset-fashion-mnist wordnet-base espeak-ng python3-torchvision python3-torchaudio
       gnuplot-nox libtorch-dev libopenblas0-openmp pkgconf doxygen)
 (($#)) && pkgs=("$@")
 missing=()

@@ -7,22 +7,27 @@
 #   scripts/fuzz.sh --ci                     # every harness for 10 s (CI; the build is most of it)
 #   scripts/fuzz.sh --seconds 3600           # the long run: an hour per harness
 #   scripts/fuzz.sh --runs 1000000 image     # one million executions of the image harness
+#   scripts/fuzz.sh --libjpeg-source image   # JPEG through an instrumented libjpeg-turbo (long runs)
 #
 # Options: --seconds N, --runs N (the first limit reached ends a harness), --jobs N (parallel
-# fuzzing processes per harness, default 1), harness names to run only those (default: all).
+# fuzzing processes per harness, default 1), --libjpeg-source (download Debian's libjpeg-turbo
+# 2.1.5 source, checked against its .dsc's SHA-256, and build it with the harness's sanitizers and
+# coverage for image_fuzz; without it image_fuzz links the system's uninstrumented library),
+# harness names to run only those (default: all).
 # Environment: FUZZ_BUILD (build directory, default build-fuzz-clang), FUZZ_WORK (corpora and
 # findings, default $FUZZ_BUILD/work). The corpus a run grows is kept and reused by the next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=60 runs=-1 jobs=1 names=()
+seconds=60 runs=-1 jobs=1 libjpeg_source=0 names=()
 while (($#)); do
   case "$1" in
     --ci) seconds=10 ;;
     --seconds) seconds=$2; shift ;;
     --runs) runs=$2; seconds=0; shift ;;
     --jobs) jobs=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --libjpeg-source) libjpeg_source=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) names+=("$1") ;;
   esac
@@ -32,11 +37,23 @@ done
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   scripts/deps.sh clang libclang-rt-14-dev
 fi
-scripts/deps.sh cmake libeigen3-dev libcereal-dev rapidjson-dev libfftw3-dev zlib1g-dev libstb-dev xtensor-dev
+scripts/deps.sh cmake libeigen3-dev libcereal-dev rapidjson-dev libfftw3-dev zlib1g-dev libstb-dev libjpeg-dev xtensor-dev
 
 build=${FUZZ_BUILD:-build-fuzz-clang}
 work=${FUZZ_WORK:-$build/work}
-CXX=clang++ cmake -S tests/fuzz -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+lj_dir=""
+if ((libjpeg_source)); then
+  lj_tar=libjpeg-turbo_2.1.5.orig.tar.gz lj_sha=254f3642b04e309fee775123133c6464181addc150499561020312ec61c1bf7c
+  lj_dir=$PWD/$build/libjpeg-turbo-2.1.5
+  if [[ ! -f $lj_dir/CMakeLists.txt ]]; then
+    mkdir -p "$build"
+    command -v curl >/dev/null || scripts/deps.sh curl
+    curl -fsSL -o "$build/$lj_tar" "http://deb.debian.org/debian/pool/main/libj/libjpeg-turbo/$lj_tar"
+    echo "$lj_sha  $build/$lj_tar" | sha256sum -c --quiet
+    tar -xzf "$build/$lj_tar" -C "$build"
+  fi
+fi
+CXX=clang++ cmake -S tests/fuzz -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNI_FUZZ_LIBJPEG_SOURCE="$lj_dir" >/dev/null
 all=$(sed -n 's/^set(OMNI_FUZZ_HARNESSES \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt)
 ((${#names[@]})) || read -r -a names <<<"$all"
 targets=(make_seeds)

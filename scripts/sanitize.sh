@@ -38,7 +38,7 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
    ! ls /usr/lib/llvm-*/lib/libomp.so >/dev/null 2>&1; then
   scripts/deps.sh clang libclang-rt-14-dev libomp-14-dev
 fi
-scripts/deps.sh cmake ninja-build libeigen3-dev libgtest-dev libcereal-dev rapidjson-dev libfftw3-dev zlib1g-dev libstb-dev xtensor-dev
+scripts/deps.sh cmake ninja-build libeigen3-dev libgtest-dev libcereal-dev rapidjson-dev libfftw3-dev zlib1g-dev libstb-dev libjpeg-dev xtensor-dev
 
 jobs=${JOBS:-$(nproc)}
 build=${SANITIZE_BUILD:-build-sanitize}

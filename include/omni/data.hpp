@@ -4,7 +4,7 @@
 // data root, TSV files, the text and audio sets and the modality-separated sampler.
 // Heavy dependencies stay opt-in by include, so this header never pulls them in:
 //   FFTW (link omni::fftw): omni/data/audio/fbank.hpp, frontend.hpp, whisper_mel.hpp
-//   stb_image:              omni/data/image/decode.hpp
+//   stb_image:              omni/data/image/decode.hpp (JPEG through libjpeg-turbo: link omni::jpeg)
 //   zlib (link ZLIB::ZLIB): omni/data/image/idx.hpp, omni/data/sets/fashion_mnist.hpp
 #include "omni/data/audio/resample.hpp"
 #include "omni/data/audio/wav.hpp"

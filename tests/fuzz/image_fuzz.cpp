@@ -1,5 +1,6 @@
-// libFuzzer harness: data::decode_image (PNG and JPEG through stb_image) as stored and converted
-// to RGB. The pixel limit is lowered so that one input cannot take seconds; the default limit is
+// libFuzzer harness: data::decode_image as stored and converted to RGB. Built twice
+// (tests/fuzz/CMakeLists.txt): image_fuzz decodes JPEG through libjpeg-turbo (OMNI_WITH_LIBJPEG),
+// image_stb_fuzz through stb_image; PNG goes through stb_image in both. The pixel limit is lowered so that one input cannot take seconds; the default limit is
 // tested in tests/data/image_test.cpp.
 #include "fuzz_input.hpp"
 #include "omni/data/image/decode.hpp"

@@ -1,16 +1,20 @@
 // Writes the seed corpora of the fuzz harnesses: OUT_DIR/<harness>/<file>, every file a real one
 // made by omni's own writers (WAV, safetensors, .npy, checkpoint, options JSON) or by stb's PNG
-// and JPEG encoders, a few hundred bytes each, so the fuzzer starts from valid structure.
+// and JPEG encoders and libjpeg-turbo's (progressive, 4:2:0, restart markers, CMYK: what stb's
+// encoder never writes), a few hundred bytes each, so the fuzzer starts from valid structure.
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <jpeglib.h>
 
 #include "omni/data/audio/wav.hpp"
 #include "omni/backend/cpu.hpp"
@@ -58,6 +62,36 @@ std::string idx(std::uint8_t code, std::vector<std::uint32_t> dims, std::size_t 
     return s;
 }
 
+// A JPEG from libjpeg-turbo's encoder: `space` JCS_RGB, JCS_GRAYSCALE or JCS_CMYK (written
+// with Adobe's marker, as YCCK), every other pixel value from px.
+void libjpeg_seed(const fs::path& p, const std::vector<std::uint8_t>& px, J_COLOR_SPACE space, bool progressive, int restart_rows) {
+    jpeg_compress_struct ci;
+    jpeg_error_mgr err;
+    ci.err = jpeg_std_error(&err);  // the inputs are ours: libjpeg's exit() on an error is fine here
+    jpeg_create_compress(&ci);
+    unsigned char* buf = nullptr;
+    unsigned long size = 0;
+    jpeg_mem_dest(&ci, &buf, &size);
+    ci.image_width = 19, ci.image_height = 11;  // odd sizes: partial MCUs at both edges
+    ci.input_components = space == JCS_CMYK ? 4 : space == JCS_GRAYSCALE ? 1 : 3;
+    ci.in_color_space = space;
+    jpeg_set_defaults(&ci);  // 4:2:0 chroma
+    if (space == JCS_CMYK) jpeg_set_colorspace(&ci, JCS_YCCK);
+    jpeg_set_quality(&ci, 60, TRUE);
+    if (progressive) jpeg_simple_progression(&ci);
+    ci.restart_in_rows = restart_rows;
+    jpeg_start_compress(&ci, TRUE);
+    const std::size_t stride = ci.image_width * static_cast<std::size_t>(ci.input_components);
+    while (ci.next_scanline < ci.image_height) {
+        JSAMPROW row = const_cast<std::uint8_t*>(px.data()) + (ci.next_scanline * stride) % (px.size() - stride);
+        jpeg_write_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    put(p, std::vector<std::uint8_t>(buf, buf + size));
+    std::free(buf);
+}
+
 void images(const fs::path& out) {
     fs::create_directories(out);
     std::vector<std::uint8_t> px(8 * 6 * 4);
@@ -67,6 +101,12 @@ void images(const fs::path& out) {
     stbi_write_png((out / "rgba.png").c_str(), 8, 6, 4, px.data(), 32);
     stbi_write_jpg((out / "rgb.jpg").c_str(), 8, 6, 3, px.data(), 90);
     stbi_write_jpg((out / "grey.jpg").c_str(), 8, 6, 1, px.data(), 50);
+    std::vector<std::uint8_t> big(19 * 11 * 4 * 2);
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>((i * 7) ^ (i >> 3));
+    libjpeg_seed(out / "rgb_progressive.jpg", big, JCS_RGB, true, 0);
+    libjpeg_seed(out / "rgb_420_restarts.jpg", big, JCS_RGB, false, 1);
+    libjpeg_seed(out / "grey_progressive.jpg", big, JCS_GRAYSCALE, true, 1);
+    libjpeg_seed(out / "cmyk.jpg", big, JCS_CMYK, false, 0);
 }
 
 }  // namespace
@@ -84,6 +124,7 @@ int main(int argc, char** argv) {
     put(out / "idx" / "f32.idx", idx(0x0D, {2, 2}, 4));
     put(out / "idx" / "i16.idx", idx(0x0B, {3}, 2));
     images(out / "image");
+    images(out / "image_stb");  // the same harness, JPEG through stb_image
 
     using A = omni::autodiff<omni::cpu>;
     omni::Generator gen(0);

@@ -1,13 +1,18 @@
 #pragma once
-// PNG and JPEG decoding into float32 tensors in [0, 1], through stb_image (Debian libstb-dev,
-// /usr/include/stb/stb_image.h): one well-kept decoder for both formats, nothing to link.
+// PNG and JPEG decoding into float32 tensors in [0, 1]. PNG goes through stb_image (Debian
+// libstb-dev, /usr/include/stb/stb_image.h), nothing to link. JPEG goes through libjpeg-turbo when
+// OMNI_WITH_LIBJPEG is defined (link the CMake target omni::jpeg, which defines it, or define it
+// and link -ljpeg yourself, in every translation unit of the program), else through stb_image too.
+// Prefer libjpeg-turbo for files you did not make: stb 2.27's JPEG arithmetic can overflow on a
+// corrupt file (image/jpeg_turbo.hpp says why, docs/reliability.md what was found).
 //
 // Output: [C, H, W] (default, the layout of torchvision's ToTensor and of every transform in
 // image/transforms.hpp) or [H, W, C]. 8-bit images are divided by 255, 16-bit PNGs by 65535.
-// `channels` asks stb_image to convert (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; 0 keeps the file's
-// own). Its RGB -> grey uses integer weights (77, 150, 29) / 256, close to but not exactly
-// PIL's convert("L"); its JPEG IDCT and chroma upsampling can differ from libjpeg-turbo by a
-// level or two, so decoded JPEG pixels match PIL's to about 2/255, PNG pixels exactly.
+// `channels` asks the decoder to convert (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; 0 keeps the file's
+// own). stb's RGB -> grey uses integer weights (77, 150, 29) / 256, close to but not exactly
+// PIL's convert("L"); libjpeg-turbo's is the file's own luma. JPEG pixels from libjpeg-turbo are
+// PIL's exactly; stb's IDCT and chroma upsampling differ from them by 1-3 levels (up to 12 at
+// 4:2:2 chroma, mean under 0.25). PNG pixels match PIL's exactly.
 //
 // Why stb is compiled here, static: a header-only library cannot ask its users for the one
 // translation unit that stb normally wants (STB_IMAGE_IMPLEMENTATION). With STB_IMAGE_STATIC
@@ -30,6 +35,10 @@
 #include "omni/core/error.hpp"
 #include "omni/policy/cpu.hpp"
 #include "omni/tensor/tensor.hpp"
+
+#if defined(OMNI_WITH_LIBJPEG)
+#include "omni/data/image/jpeg_turbo.hpp"
+#endif
 
 #ifndef STBI_INCLUDE_STB_IMAGE_H
 #define STB_IMAGE_STATIC
@@ -66,6 +75,9 @@ struct DecodeOptions {
     // Width x height above this is refused before any pixel is allocated: a few hundred bytes can
     // declare 2^24 x 2^24. The default is PIL's Image.MAX_IMAGE_PIXELS (a 1 GiB 24-bit image).
     std::int64_t max_pixels = 89'478'485;
+    // A progressive JPEG's every scan passes over the whole image, so a small file of thousands
+    // of empty scans costs minutes. Real files have about 10 (jpegtran's most, a few hundred).
+    int max_jpeg_scans = 500;
 };
 
 namespace detail {
@@ -90,9 +102,13 @@ struct StbPixels {
 // found by the long fuzz run), so a 16-bit table whose DC entry exceeds 255 (libjpeg writes
 // 16-bit tables below quality 10 or so unless forced to baseline) and DC categories past 11 are
 // refused too. (A long run of large DC steps can still overflow it:
-// docs/reliability.md.) Walks the markers as stb does: segments by their length, entropy-coded
-// data byte by byte up to the next marker.
-inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std::string& name) {
+// docs/reliability.md.) A file with more than max_scans scans is refused (DecodeOptions). Before
+// libjpeg-turbo (`for_stb` false) the structural checks run too, so both decoders refuse those
+// files with the same messages, but not the two that guard stb's int arithmetic: libjpeg decodes
+// 16-bit tables (its own encoder writes them below quality 25 or so) without overflow. Walks the
+// markers as stb does: segments by their length, entropy-coded data byte by byte up to the next
+// marker.
+inline void check_jpeg_markers(std::span<const std::uint8_t> b, const std::string& name, int max_scans, bool for_stb) {
     std::size_t i = 0;
     while (i < b.size() && b[i] == 0xFF) ++i;  // stb skips fill bytes before SOI too
     if (i == 0 || i >= b.size() || b[i] != 0xD8) return;  // not a JPEG
@@ -100,6 +116,7 @@ inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std
     auto at = [&](std::size_t k) -> unsigned { return k < b.size() ? b[k] : 0u; };  // stb reads 0 past the end
     bool defined[2][4] = {};  // [DC, AC][table id]
     bool progressive = false;
+    int scans = 0;
     while (i + 1 < b.size()) {
         const unsigned m = b[i + 1];
         if (b[i] != 0xFF || m == 0xFF || m == 0x00) {  // entropy-coded data, fill or a stuffed zero
@@ -121,7 +138,7 @@ inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std
                     throw io_error("decode_image", "expected a JPEG Huffman table of at most 256 symbols in '" + name +
                                                        "', got " + std::to_string(symbols) + " at byte " + std::to_string(p));
                 if (const unsigned tc = at(p) >> 4, th = at(p) & 15; tc <= 1 && th <= 3) defined[tc][th] = true;  // stb refuses others
-                if ((at(p) >> 4) == 0)
+                if (for_stb && (at(p) >> 4) == 0)
                     for (std::size_t k = 0; k < symbols; ++k)
                         if (at(p + 17 + k) > 11)
                             throw io_error("decode_image", "expected JPEG DC Huffman symbols of at most 11 (8-bit samples) in '" + name +
@@ -129,13 +146,17 @@ inline void check_jpeg_huffman_tables(std::span<const std::uint8_t> b, const std
                 p += 17 + symbols;
             }
         }
-        if (m == 0xDB)  // DQT: 65-byte 8-bit tables, 129-byte 16-bit ones (their AC entries cannot overflow stb's int)
+        if (m == 0xDB && for_stb)  // DQT: 65-byte 8-bit tables, 129-byte 16-bit ones (their AC entries cannot overflow stb's int)
             for (std::size_t p = i + 4; p < end && p < b.size(); p += (at(p) >> 4) ? 129 : 65)
                 if (const unsigned dc = (at(p + 1) << 8) | at(p + 2); (at(p) >> 4) && dc > 255)
                     throw io_error("decode_image", "expected JPEG quantisation tables whose DC entry is at most 255 (8-bit samples) in '" + name +
                                                        "', got " + std::to_string(dc) + " in the 16-bit table at byte " + std::to_string(p));
         if (m == 0xDA) {  // SOS: the tables its components name. A progressive DC scan uses no AC
                           // table, an AC scan no DC table, and a DC refinement neither.
+            if (++scans > max_scans)
+                throw io_error("decode_image", "expected at most max_jpeg_scans = " + std::to_string(max_scans) + " scans in '" + name +
+                                                   "', got more (scan " + std::to_string(scans) + " at byte " + std::to_string(i) +
+                                                   "; raise DecodeOptions::max_jpeg_scans to allow it)");
             const unsigned ns = at(i + 4), ss = at(i + 5 + 2 * ns), ah = at(i + 7 + 2 * ns) >> 4;
             const bool dc = !progressive || (ss == 0 && ah == 0), ac = !progressive || ss != 0;
             for (unsigned c = 0; c < ns && c < 4; ++c) {
@@ -187,7 +208,8 @@ Tensor<cpu> pixels_to_tensor(const T* px, int h, int w, int c, float scale, Imag
 
 }  // namespace detail
 
-// Decodes PNG or JPEG bytes; `name` (a path, usually) labels errors.
+// Decodes PNG or JPEG bytes; `name` (a path, usually) labels errors. Which decoder reads JPEG:
+// the header comment.
 inline Tensor<cpu> decode_image(std::span<const std::uint8_t> bytes, const DecodeOptions& opt = {},
                                 const std::string& name = "<memory>") {
     const char* op = "decode_image";
@@ -199,14 +221,37 @@ inline Tensor<cpu> decode_image(std::span<const std::uint8_t> bytes, const Decod
     const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
     const int len = static_cast<int>(bytes.size());
     if (opt.max_pixels < 1) throw value_error(op, "expected max_pixels >= 1, got " + std::to_string(opt.max_pixels));
-    int w = 0, h = 0, stored = 0;
-    detail::check_jpeg_huffman_tables(bytes, name);
+    if (opt.max_jpeg_scans < 1) throw value_error(op, "expected max_jpeg_scans >= 1, got " + std::to_string(opt.max_jpeg_scans));
+    auto too_large = [&](std::int64_t w, std::int64_t h) {
+        return io_error(op, "expected at most max_pixels = " + std::to_string(opt.max_pixels) + " pixels in '" + name + "', got " +
+                                std::to_string(w) + " x " + std::to_string(h) + " = " + std::to_string(w * h) +
+                                " (raise DecodeOptions::max_pixels to allow it)");
+    };
     detail::check_png_chunks(bytes, name);
+#if defined(OMNI_WITH_LIBJPEG)
+    detail::check_jpeg_markers(bytes, name, opt.max_jpeg_scans, false);
+    // Whatever stb would take for a JPEG (SOI after any fill bytes) goes to libjpeg-turbo, from
+    // the SOI's own 0xFF (libjpeg wants it at byte 0).
+    std::size_t soi = 0;
+    while (soi < bytes.size() && bytes[soi] == 0xFF) ++soi;
+    if (soi > 0 && soi < bytes.size() && bytes[soi] == 0xD8) {
+        detail::JpegPixels j;
+        detail::JpegError err;
+        switch (detail::jpeg_decode_into(j, err, bytes.data() + soi - 1, bytes.size() - (soi - 1), opt.channels, opt.max_pixels)) {
+        case detail::JpegStatus::too_large: throw too_large(j.w, j.h);
+        case detail::JpegStatus::failed:
+            throw io_error(op, "expected a decodable JPEG image in '" + name + "', got libjpeg-turbo error \"" + err.message + "\"");
+        case detail::JpegStatus::ok: break;
+        }
+        return detail::pixels_to_tensor(j.px.data(), j.h, j.w, j.c, 255.0f, opt.layout);
+    }
+#else
+    detail::check_jpeg_markers(bytes, name, opt.max_jpeg_scans, true);
+#endif
+    int w = 0, h = 0, stored = 0;
     if (stbi_info_from_memory(data, len, &w, &h, &stored) &&
         static_cast<std::int64_t>(w) * static_cast<std::int64_t>(h) > opt.max_pixels)
-        throw io_error(op, "expected at most max_pixels = " + std::to_string(opt.max_pixels) + " pixels in '" + name + "', got " +
-                               std::to_string(w) + " x " + std::to_string(h) + " = " +
-                               std::to_string(static_cast<std::int64_t>(w) * h) + " (raise DecodeOptions::max_pixels to allow it)");
+        throw too_large(w, h);
     detail::StbPixels px;
     const bool wide = stbi_is_16_bit_from_memory(data, len) != 0;
     px.p = wide ? static_cast<void*>(stbi_load_16_from_memory(data, len, &w, &h, &stored, opt.channels))
