@@ -83,7 +83,8 @@ TEST(SoundMLP, NamesShapesAndErrors) {
 TEST(Gradcheck, MLPDownsampleOddGrid) {
     omni::Generator g(3);
     nn::MLPDownsample<A> m({.in = 3, .out = 5}, g);
-    for (auto [h, w] : {std::pair<std::int64_t, std::int64_t>{3, 5}, {2, 2}}) {
+    for (const auto& grid : {std::pair<std::int64_t, std::int64_t>{3, 5}, {2, 2}}) {
+        const std::int64_t h = grid.first, w = grid.second;  // not a structured binding: clang before 16 cannot capture one
         const V x(D::randn({2, h * w, 3}, g, omni::dtype::f64), true);
         const auto r = check_all(m, x, [h, w](auto& m, const V& x) { return m(x, h, w); });
         EXPECT_TRUE(r.ok) << h << " x " << w << ": " << r.message;

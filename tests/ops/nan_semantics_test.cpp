@@ -108,34 +108,34 @@ std::map<std::string, std::function<T()>> cases() {
         {"gelu_tanh", omni::unary_op::gelu_tanh}, {"silu", omni::unary_op::silu},     {"abs", omni::unary_op::abs},
         {"square", omni::unary_op::square},   {"softplus", omni::unary_op::softplus},
     };
-    for (auto [name, op] : unary) c[std::string("unary.") + name] = [=] { return omni::unary(op, x); };
+    for (const auto& [name, o] : unary) c[std::string("unary.") + name] = [=, op = o] { return omni::unary(op, x); };
     // Every pair of specials: x [10] against x [10, 1].
     const T xc = x.unsqueeze(1);
     const std::pair<const char*, omni::binary_op> binary[] = {
         {"add", omni::binary_op::add}, {"sub", omni::binary_op::sub},         {"mul", omni::binary_op::mul},
         {"div", omni::binary_op::div}, {"maximum", omni::binary_op::maximum}, {"minimum", omni::binary_op::minimum},
     };
-    for (auto [name, op] : binary) c[std::string("binary.") + name] = [=] { return omni::binary(op, x, xc); };
+    for (const auto& [name, o] : binary) c[std::string("binary.") + name] = [=, op = o] { return omni::binary(op, x, xc); };
     const std::pair<const char*, omni::compare_op> compare[] = {
         {"eq", omni::compare_op::eq}, {"ne", omni::compare_op::ne}, {"lt", omni::compare_op::lt},
         {"le", omni::compare_op::le}, {"gt", omni::compare_op::gt}, {"ge", omni::compare_op::ge},
     };
-    for (auto [name, op] : compare) c[std::string("compare.") + name] = [=] { return omni::compare(op, x, xc).to(omni::dtype::f64); };
+    for (const auto& [name, o] : compare) c[std::string("compare.") + name] = [=, op = o] { return omni::compare(op, x, xc).to(omni::dtype::f64); };
     const double inf = INFINITY, nan = NAN;
     const std::pair<const char*, double> scalars[] = {{"2", 2.0}, {"inf", inf}, {"ninf", -inf}, {"nan", nan}, {"0", 0.0}};
-    for (auto [tag, s] : scalars) {
-        c[std::string("scalar.add.") + tag] = [=] { return omni::add(x, s); };
-        c[std::string("scalar.mul.") + tag] = [=] { return omni::mul(x, s); };
+    for (const auto& [tag, value] : scalars) {  // init-captures: clang before 16 cannot capture a structured binding
+        c[std::string("scalar.add.") + tag] = [=, s = value] { return omni::add(x, s); };
+        c[std::string("scalar.mul.") + tag] = [=, s = value] { return omni::mul(x, s); };
     }
     const std::pair<const char*, double> powers[] = {{"2", 2.0}, {"3", 3.0}, {"0.5", 0.5}, {"-1", -1.0}, {"-0.5", -0.5}, {"0", 0.0}, {"1.5", 1.5}};
-    for (auto [tag, p] : powers) c[std::string("scalar.pow.") + tag] = [=] { return omni::pow(x, p); };
+    for (const auto& [tag, e] : powers) c[std::string("scalar.pow.") + tag] = [=, p = e] { return omni::pow(x, p); };
     c["where"] = [=] {
         auto v = x.to_vector<double>();
         std::reverse(v.begin(), v.end());
         return omni::where(cond, x, T::from_data(v, x.shape()));
     };
     const std::pair<const char*, double> fills[] = {{"ninf", -inf}, {"nan", nan}, {"big", -1e9}};
-    for (auto [tag, v] : fills) c[std::string("masked_fill.") + tag] = [=] { return omni::masked_fill(x, cond, v); };
+    for (const auto& [tag, f] : fills) c[std::string("masked_fill.") + tag] = [=, v = f] { return omni::masked_fill(x, cond, v); };
 
     c["sum"] = [=] { return omni::sum(rows, {-1}); };
     c["mean"] = [=] { return omni::mean(rows, {-1}); };
