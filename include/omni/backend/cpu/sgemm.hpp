@@ -27,61 +27,6 @@ using namespace simd::avx512;
 inline constexpr int nr_vectors = 4, mr = 6;  // 24 accumulators + 4 loads + 1 broadcast of 32 registers
 #include "omni/backend/cpu/sgemm_kernel.inl"
 
-// r[i][j] <- r[j][i]: pairs interleaved as floats, then as doubles, then 128-bit lanes regrouped
-// twice (64 shuffles for 256 floats).
-inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {  // r[4i + m], lane L: rows 4i .. 4i + 3 of column m + 4L
-        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int m = 0; m < 4; ++m) {
-        const __m512 u0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88), u1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);
-        const __m512 u2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
-        t[m] = _mm512_shuffle_f32x4(u0, u2, 0x88);
-        t[m + 4] = _mm512_shuffle_f32x4(u1, u3, 0x88);
-        t[m + 8] = _mm512_shuffle_f32x4(u0, u2, 0xdd);
-        t[m + 12] = _mm512_shuffle_f32x4(u1, u3, 0xdd);
-    }
-    for (int i = 0; i < 16; ++i) r[i] = t[i];
-}
-
-// pack_b (below) for B = W^T (rs == 1: each column of B is a row of W, contiguous along k), the
-// right operand of every Linear and of Q K^T: 16 x 16 blocks of W transposed in registers, so a
-// panel row is written whole instead of gathered a float at a time from 16 cache lines. Masked
-// loads for the k tail; columns past n are zeros. Same values as the scalar path.
-inline void pack_b_transposed(float* out, const float* B, std::int64_t cs, std::int64_t p0, std::int64_t kc, std::int64_t j0,
-                              std::int64_t nc, std::int64_t n, std::int64_t nr) {
-    const __m512 zero = _mm512_setzero_ps();
-    for (std::int64_t q = 0; q * nr < nc; ++q) {
-        float* panel = out + q * kc * nr;
-        const std::int64_t jq = j0 + q * nr, w = std::min(nr, n - jq);
-        for (std::int64_t jb = 0; jb < nr; jb += 16) {
-            const std::int64_t cols = std::clamp<std::int64_t>(w - jb, 0, 16);
-            if (cols == 0) {
-                for (std::int64_t p = 0; p < kc; ++p) _mm512_storeu_ps(panel + p * nr + jb, zero);
-                continue;
-            }
-            const float* src = B + p0 + (jq + jb) * cs;
-            for (std::int64_t p = 0; p < kc; p += 16) {
-                const std::int64_t depth = std::min<std::int64_t>(16, kc - p);
-                const __mmask16 m = static_cast<__mmask16>((1u << depth) - 1u);
-                __m512 r[16];
-                for (int c = 0; c < 16; ++c) r[c] = c < cols ? _mm512_maskz_loadu_ps(m, src + c * cs + p) : zero;
-                transpose16(r);
-                for (std::int64_t t = 0; t < depth; ++t) _mm512_storeu_ps(panel + (p + t) * nr + jb, r[t]);
-            }
-        }
-    }
-}
 OMNI_END_TARGET
 }  // namespace avx512
 
@@ -175,7 +120,8 @@ struct Kernel {
     void pack_b(float* out, const float* B, std::int64_t rs, std::int64_t cs, std::int64_t p0, std::int64_t kc, std::int64_t j0, std::int64_t nc,
                 std::int64_t n) const {
 #ifdef OMNI_HAVE_X86_DISPATCH
-        if (isa == cpu_isa::avx512 && rs == 1 && cs != 1 && nr % 16 == 0) return avx512::pack_b_transposed(out, B, cs, p0, kc, j0, nc, n, nr);
+        if (rs == 1 && cs != 1 && isa == cpu_isa::avx512) return avx512::pack_b_transposed(out, B, cs, p0, kc, j0, nc, n, nr);
+        if (rs == 1 && cs != 1 && isa == cpu_isa::avx2) return avx2::pack_b_transposed(out, B, cs, p0, kc, j0, nc, n, nr);
 #endif
         sgemm::pack_b(out, B, rs, cs, p0, kc, j0, nc, n, nr);
     }

@@ -43,3 +43,33 @@ inline void micro_kernel(const float* a, const float* b, std::int64_t kc, float*
     }
     store_tile<mr, NV>(acc, c, ldc, rows, cols, alpha, beta, first);
 }
+
+// pack_b (sgemm.hpp) for B = W^T (rs == 1: each column of B is a row of W, contiguous along k),
+// the right operand of every Linear and of Q K^T: lanes x lanes blocks of W transposed in
+// registers, so a panel row is written whole instead of gathered a float at a time from `lanes`
+// cache lines. Masked loads for the k tail; columns past n are zeros. The same values as the
+// scalar path. nr is a multiple of lanes (lanes x nr_vectors).
+inline void pack_b_transposed(float* out, const float* B, std::int64_t cs, std::int64_t p0, std::int64_t kc, std::int64_t j0,
+                              std::int64_t nc, std::int64_t n, std::int64_t nr) {
+    const mask all = tail_mask(lanes);
+    for (std::int64_t q = 0; q * nr < nc; ++q) {
+        float* panel = out + q * kc * nr;
+        const std::int64_t jq = j0 + q * nr, w = std::min(nr, n - jq);
+        for (std::int64_t jb = 0; jb < nr; jb += lanes) {
+            const std::int64_t cols = std::clamp<std::int64_t>(w - jb, 0, lanes);
+            if (cols == 0) {
+                for (std::int64_t p = 0; p < kc; ++p) store(panel + p * nr + jb, all, zero());
+                continue;
+            }
+            const float* src = B + p0 + (jq + jb) * cs;
+            for (std::int64_t p = 0; p < kc; p += lanes) {
+                const std::int64_t depth = std::min<std::int64_t>(lanes, kc - p);
+                const mask m = tail_mask(depth);
+                vec r[lanes];
+                for (int c = 0; c < lanes; ++c) r[c] = c < cols ? load(m, src + c * cs + p) : zero();
+                transpose(r);
+                for (std::int64_t t = 0; t < depth; ++t) store(panel + (p + t) * nr + jb, all, r[t]);
+            }
+        }
+    }
+}
