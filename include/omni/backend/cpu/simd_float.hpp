@@ -27,28 +27,32 @@ inline vec fmadd(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline vec mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
 inline vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
 // r[i][j] <- r[j][i] over 16 x 16 floats: pairs interleaved as floats, then as doubles, then the
-// 128-bit lanes regrouped twice (64 shuffles).
+// 128-bit lanes regrouped twice (64 shuffles). The zero-masked forms with every lane kept are the
+// plain instructions; g++ 12 warns that the plain intrinsics' undefined pass-through operand may
+// be used uninitialised when they are inlined (fixed in g++ 13).
 inline void transpose(vec (&r)[16]) {
+    constexpr __mmask16 f = 0xFFFF;
+    constexpr __mmask8 d = 0xFF;
     vec t[16];
     for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i] = _mm512_maskz_unpacklo_ps(f, r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_maskz_unpackhi_ps(f, r[2 * i], r[2 * i + 1]);
     }
     for (int i = 0; i < 4; ++i) {  // r[4i + m], 128-bit lane L: rows 4i .. 4i + 3 of column m + 4L
         const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), e = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(d, a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(d, a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(d, b, e));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(d, b, e));
     }
     for (int m = 0; m < 4; ++m) {
-        const vec u0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88), u1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);
-        const vec u2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
-        t[m] = _mm512_shuffle_f32x4(u0, u2, 0x88);
-        t[m + 4] = _mm512_shuffle_f32x4(u1, u3, 0x88);
-        t[m + 8] = _mm512_shuffle_f32x4(u0, u2, 0xdd);
-        t[m + 12] = _mm512_shuffle_f32x4(u1, u3, 0xdd);
+        const vec u0 = _mm512_maskz_shuffle_f32x4(f, r[m], r[4 + m], 0x88), u1 = _mm512_maskz_shuffle_f32x4(f, r[m], r[4 + m], 0xdd);
+        const vec u2 = _mm512_maskz_shuffle_f32x4(f, r[8 + m], r[12 + m], 0x88), u3 = _mm512_maskz_shuffle_f32x4(f, r[8 + m], r[12 + m], 0xdd);
+        t[m] = _mm512_maskz_shuffle_f32x4(f, u0, u2, 0x88);
+        t[m + 4] = _mm512_maskz_shuffle_f32x4(f, u1, u3, 0x88);
+        t[m + 8] = _mm512_maskz_shuffle_f32x4(f, u0, u2, 0xdd);
+        t[m + 12] = _mm512_maskz_shuffle_f32x4(f, u1, u3, 0xdd);
     }
     for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
