@@ -32,7 +32,9 @@ namespace detail {
 
 // Converts to any member type, so T{any_field...} counts an aggregate's direct members.
 struct any_field {
-    template <class T> constexpr operator T() const;  // never defined: used in unevaluated braces only
+    template <class T> operator T() const;  // never defined: used in unevaluated braces only (not constexpr, so not
+                                            // implicitly inline: clang and g++ warn of an undefined inline function
+                                            // once std::optional<bool> members instantiate their converting constructor)
 };
 template <class T, std::size_t... I> constexpr bool brace_constructible(std::index_sequence<I...>) {
     return requires { T{(void(I), any_field{})...}; };
