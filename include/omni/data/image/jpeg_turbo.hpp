@@ -33,7 +33,7 @@ namespace omni::data::detail {
 struct JpegPixels {
     std::vector<std::uint8_t> px;   // [h, w, c] row-major
     std::vector<std::uint8_t> row;  // one decoded row when it needs converting (CMYK, grey + alpha)
-    int w = 0, h = 0, c = 0, stored = 0;
+    int w = 0, h = 0, c = 0;
 };
 
 struct JpegError {
@@ -63,7 +63,7 @@ enum class JpegStatus { ok, failed, too_large };
 
 // Decodes into out.px at `channels` (0: the file's own, 1 grey or 3 colour). A colour file asked
 // for 1 or 2 channels gives libjpeg's luma (the Y of YCbCr: PIL's convert("L") weights, computed
-// in the encoder). Fills out.w/h/stored before checking max_pixels, so the caller can name them.
+// in the encoder). Fills out.w/h before checking max_pixels, so the caller can name them.
 inline JpegStatus jpeg_decode_into(JpegPixels& out, JpegError& err, const std::uint8_t* data, std::size_t size, int channels,
                                    std::int64_t max_pixels) {
     jpeg_decompress_struct ci;
@@ -85,8 +85,7 @@ inline JpegStatus jpeg_decode_into(JpegPixels& out, JpegError& err, const std::u
         return JpegStatus::too_large;
     }
     const bool cmyk = ci.jpeg_color_space == JCS_CMYK || ci.jpeg_color_space == JCS_YCCK;
-    out.stored = ci.num_components == 1 ? 1 : 3;
-    out.c = channels ? channels : out.stored;
+    out.c = channels ? channels : ci.num_components == 1 ? 1 : 3;
     const bool grey = out.c <= 2;
     ci.out_color_space = cmyk ? JCS_CMYK : grey ? JCS_GRAYSCALE : out.c == 4 ? JCS_EXT_RGBA : JCS_RGB;
     jpeg_start_decompress(&ci);
